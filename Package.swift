@@ -1,0 +1,107 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "smta",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "SMTACore", targets: ["SMTACore"]),
+        .library(name: "SMTASupabase", targets: ["SMTASupabase"]),
+        .library(name: "SMTAPayload", targets: ["SMTAPayload"]),
+        .executable(name: "smta", targets: ["smta"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+    ],
+    targets: [
+        // Build tooling: turns the .sql files of a target into Swift string constants,
+        // so the `smta` binary carries its schema with it.
+        .executableTarget(name: "SQLEmbedder", path: "Plugins/SQLEmbedder"),
+        .plugin(name: "EmbedSQL", capability: .buildTool(), dependencies: ["SQLEmbedder"], path: "Plugins/EmbedSQL"),
+
+        // The SMTA-compatible schema: core migrations, shipped as embedded SQL.
+        .target(
+            name: "SMTASchema",
+            path: "Schema",
+            exclude: ["migrations", "README.md"],
+            plugins: ["EmbedSQL"]
+        ),
+
+        // The core library: identity, gate, migrator, configuration, typed API.
+        .target(
+            name: "SMTACore",
+            dependencies: [
+                "SMTASchema",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Identity adapters: each turns a request's credentials into an Identity and
+        // carries its own SQL part.
+        .target(
+            name: "SMTASupabase",
+            dependencies: [
+                "SMTACore", "SMTASchema",
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            path: "Adapters/Supabase",
+            exclude: ["SQL"],
+            sources: ["Sources"],
+            plugins: ["EmbedSQL"]
+        ),
+        .target(
+            name: "SMTAPayload",
+            dependencies: [
+                "SMTACore", "SMTASchema",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Adapters/Payload",
+            exclude: ["SQL"],
+            sources: ["Sources"],
+            plugins: ["EmbedSQL"]
+        ),
+
+        // Local development: a private PostgreSQL cluster (used by `smta dev` and the tests).
+        .target(name: "SMTADev", dependencies: ["SMTACore"]),
+
+        // The `smta` command-line tool.
+        .executableTarget(
+            name: "smta",
+            dependencies: [
+                "SMTACore", "SMTASupabase", "SMTAPayload",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Tests.
+        .target(
+            name: "SMTATestSupport",
+            dependencies: [
+                "SMTACore", "SMTADev", "SMTASchema",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/SMTATestSupport"
+        ),
+        .testTarget(
+            name: "SMTACoreTests",
+            dependencies: ["SMTACore", "SMTADev", "SMTASchema", "SMTASupabase", "SMTAPayload", "SMTATestSupport"],
+            path: "Tests/SMTACoreTests"
+        ),
+        .testTarget(
+            name: "SchemaTests",
+            dependencies: ["SMTACore", "SMTASchema", "SMTASupabase", "SMTAPayload", "SMTATestSupport"],
+            path: "Tests/SchemaTests"
+        ),
+    ]
+)

@@ -1,0 +1,71 @@
+import PostgresNIO
+
+/// A database failure reduced to what a person (or an HTTP client) may see: the SQLSTATE and the
+/// server's message, detail and hint — never the SQL text, bind values or a stack trace.
+public struct DatabaseError: Error, Sendable, CustomStringConvertible {
+    /// The SQLSTATE code, when the server answered (`42501`, `23505`, …); nil for a connection failure.
+    public var sqlState: String?
+    /// The primary message.
+    public var message: String
+    /// The server's detail, if any.
+    public var detail: String?
+    /// The server's hint, if any.
+    public var hint: String?
+    /// Where in the statement the server located the error, if it said so: the statement text
+    /// and the 1-based character position in it (used by the migrator to report a line).
+    public var internalPosition: (query: String, offset: Int)?
+
+    /// True when the server could not be reached or the connection broke.
+    public var isConnectionFailure: Bool { sqlState == nil }
+
+    /// Creates an error from its parts.
+    public init(sqlState: String?, message: String, detail: String? = nil, hint: String? = nil) {
+        self.sqlState = sqlState
+        self.message = message
+        self.detail = detail
+        self.hint = hint
+    }
+
+    /// Reduces any error thrown by PostgresNIO (including one wrapped in a
+    /// `PostgresTransactionError`) to a ``DatabaseError``.
+    public init(_ error: any Error) {
+        if let already = error as? DatabaseError {
+            self = already
+            return
+        }
+        if let transaction = error as? PostgresTransactionError {
+            let inner = transaction.closureError ?? transaction.beginError ?? transaction.commitError
+            self.init(inner ?? transaction.rollbackError ?? error)
+            return
+        }
+        guard let psql = error as? PSQLError else {
+            self.init(sqlState: nil, message: String(describing: error))
+            return
+        }
+        if let info = psql.serverInfo {
+            self.init(
+                sqlState: info[.sqlState], message: info[.message] ?? "the server reported an error",
+                detail: info[.detail], hint: info[.hint])
+            if let query = info[.internalQuery], let position = info[.internalPosition].flatMap(Int.init) {
+                internalPosition = (query, position)
+            }
+            return
+        }
+        switch psql.code {
+        case .connectionError, .serverClosedConnection, .uncleanShutdown, .clientClosedConnection,
+            .poolClosed:
+            let reason = psql.underlying.map { String(describing: $0) } ?? "the connection closed"
+            self.init(sqlState: nil, message: reason)
+        default:
+            self.init(sqlState: nil, message: "PostgreSQL client error (\(psql.code))")
+        }
+    }
+
+    public var description: String {
+        var text = message
+        if let sqlState { text += " [\(sqlState)]" }
+        if let detail { text += " — \(detail)" }
+        if let hint { text += " (hint: \(hint))" }
+        return text
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `smta` command-line tool.
+@main
+struct SMTACommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "smta",
+        abstract: "SMTA for Swift: the multi-tenant layer for Supabase and Payload apps on PostgreSQL.",
+        subcommands: [MigrateCommand.self, DevCommand.self]
+    )
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SMTACore
+import SMTADev
+import SMTASchema
+
+/// The throwaway PostgreSQL every test of this process shares: a fresh cluster in a temporary
+/// folder on a free loopback port, started on first use and removed when the process exits.
+/// Each test gets a database of its own, cloned from a template migrated once per schema.
+public actor TestCluster {
+    /// The process-wide instance.
+    public static let shared = TestCluster()
+
+    private var cluster: LocalCluster?
+    private var templates: [String: String] = [:]
+    private var counter = 0
+
+    /// The running cluster, started on first call.
+    public func running() throws -> LocalCluster {
+        if let cluster { return cluster }
+        let folder = FileManager.default.temporaryDirectory.path + "/smta-test-\(getpid())"
+        try? FileManager.default.removeItem(atPath: folder)
+        let cluster = LocalCluster(directory: folder, port: try LocalCluster.freePort(), binaries: try PostgresBinaries.locate())
+        try cluster.create()
+        try cluster.start(durable: false)
+        TestClusterCleanup.register(cluster)
+        self.cluster = cluster
+        return cluster
+    }
+
+    /// A new, empty database.
+    public func emptyDatabase() async throws -> DatabaseURL {
+        try await createDatabase(template: "template0")
+    }
+
+    /// A new database holding `migrations`, applied once into a template and cloned.
+    public func database(migrated migrations: [Migration]) async throws -> DatabaseURL {
+        let key = migrations.map(\.id).joined(separator: ",") + migrations.map(\.checksum).joined()
+        if let template = templates[key] {
+            return try await createDatabase(template: template)
+        }
+        let templateURL = try await emptyDatabase()
+        try await Migrator(migrations: migrations).migrate(templateURL)
+        templates[key] = templateURL.database
+        return try await createDatabase(template: templateURL.database)
+    }
+
+    private func createDatabase(template: String) async throws -> DatabaseURL {
+        let cluster = try running()
+        counter += 1
+        let name = "test_\(counter)"
+        try await TestSQL.execute("create database \(name) template \(template)", on: cluster.url())
+        return cluster.url(database: name)
+    }
+}
+
+/// Stops the shared cluster and deletes its folder when the test process exits.
+enum TestClusterCleanup {
+    nonisolated(unsafe) private static var registered: LocalCluster?
+
+    static func register(_ cluster: LocalCluster) {
+        registered = cluster
+        atexit {
+            guard let cluster = TestClusterCleanup.registered else { return }
+            try? cluster.stop(immediate: true)
+            try? FileManager.default.removeItem(atPath: cluster.dataDirectory)
+        }
+    }
+}
+
+/// Small conveniences for tests that talk to PostgreSQL directly.
+public enum TestSQL {
+    /// Runs one statement (no parameters) on a fresh connection to `url`.
+    public static func execute(_ sql: String, on url: DatabaseURL) async throws {
+        try await withConnection(to: url) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        }
+    }
+
+    /// Opens a connection to `url`, runs `body`, closes it.
+    public static func withConnection<Result: Sendable>(
+        to url: DatabaseURL, _ body: (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        let connection = try await PostgresConnection.connect(
+            configuration: try url.connectionConfiguration(), id: 1, logger: logger)
+        do {
+            let result = try await body(connection)
+            try await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    /// A quiet logger for test connections.
+    public static let logger = Logger(label: "smta.tests")
+}
