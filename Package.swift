@@ -52,6 +52,8 @@ let package = Package(
             dependencies: [
                 "SMTACore", "SMTASchema",
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Adapters/Supabase",
             exclude: ["SQL"],
@@ -64,6 +66,8 @@ let package = Package(
                 "SMTACore", "SMTASchema",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Adapters/Payload",
             exclude: ["SQL"],
@@ -97,6 +101,26 @@ let package = Package(
             name: "SMTACoreTests",
             dependencies: ["SMTACore", "SMTADev", "SMTASchema", "SMTASupabase", "SMTAPayload", "SMTATestSupport"],
             path: "Tests/SMTACoreTests"
+        ),
+        .testTarget(
+            name: "SupabaseAdapterTests",
+            dependencies: [
+                "SMTACore", "SMTASupabase", "SMTATestSupport",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            path: "Tests/SupabaseAdapterTests"
+        ),
+        .testTarget(
+            name: "PayloadAdapterTests",
+            dependencies: [
+                "SMTACore", "SMTAPayload", "SMTATestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/PayloadAdapterTests"
         ),
         .testTarget(
             name: "SchemaTests",

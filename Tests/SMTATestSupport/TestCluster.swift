@@ -97,3 +97,19 @@ public enum TestSQL {
     /// A quiet logger for test connections.
     public static let logger = Logger(label: "smta.tests")
 }
+
+extension TestSQL {
+    /// Runs `body` with a connection pool to `url` whose `run()` is kept running meanwhile.
+    public static func withClient<Result: Sendable>(
+        to url: DatabaseURL, maximumConnections: Int = 4, _ body: @Sendable (PostgresClient) async throws -> Result
+    ) async throws -> Result {
+        var configuration = try url.clientConfiguration()
+        configuration.options.maximumConnections = maximumConnections
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(client)
+        }
+    }
+}

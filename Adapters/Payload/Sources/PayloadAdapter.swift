@@ -1,0 +1,121 @@
+import Foundation
+import Logging
+import SMTACore
+
+/// Verifies Payload CMS 3.x credentials exactly as Payload does, then checks the session in
+/// Payload's own database.
+///
+/// For each request: the token is taken from `Authorization: JWT …`, `Authorization: Bearer …`
+/// or the `payload-token` cookie (CSRF rule, see ``PayloadTokenExtractor``); it must be HS256,
+/// signed with the key derived from `PAYLOAD_SECRET`, unexpired, for a configured auth
+/// collection, and carry a `sid`. The user must exist (and be verified when the collection
+/// requires it) and the `sid` must be a row of `<collection>_sessions` belonging to that user
+/// with `expires_at` in the future. The email comes from the users table, not the token.
+///
+/// The identity is `authenticated`, linked as provider `payload`, subject `<collection>:<id>`
+/// (or the id itself when it is a UUID, which is then also the user id); the gate maps other
+/// subjects to SMTA user ids with `core.link_identity`.
+///
+/// Lifecycle: ``run()`` must run for as long as the adapter is used (the PostgreSQL store's
+/// pool serves only while it runs).
+public struct PayloadAdapter: IdentityAdapter {
+    public let name = "payload"
+
+    private let verifier: PayloadTokenVerifier
+    private let extractor: PayloadTokenExtractor
+    private let collections: [String: PayloadCollection]
+    private let store: any PayloadSessionStore
+
+    /// Creates an adapter reading sessions from `store`.
+    public init(settings: PayloadSettings, store: any PayloadSessionStore) {
+        self.verifier = PayloadTokenVerifier(
+            key: settings.signingKey, leeway: settings.leeway, maximumTokenSize: settings.maximumTokenSize)
+        self.extractor = PayloadTokenExtractor(cookiePrefix: settings.cookiePrefix, allowedOrigins: settings.allowedOrigins)
+        self.collections = Dictionary(settings.collections.map { ($0.slug, $0) }, uniquingKeysWith: { first, _ in first })
+        self.store = store
+    }
+
+    /// Creates an adapter and its session store from `settings.database`.
+    /// - Throws: ``ConfigurationError`` when the database cannot be opened (a missing SQLite
+    ///   file, an unusable URL).
+    public init(settings: PayloadSettings, logger: Logger = Logger(label: "smta.payload")) throws {
+        let key = Configuration.Key.payloadDatabase.environmentName
+        let store: any PayloadSessionStore
+        switch settings.database {
+        case .sqlite(let path):
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw ConfigurationError(key: key, problem: "no readable SQLite file at \(path)")
+            }
+            do {
+                store = try SQLitePayloadSessionStore(path: path)
+            } catch {
+                throw ConfigurationError(key: key, problem: "cannot open the SQLite file \(path): \(error)")
+            }
+        case .postgres(let url, let schema):
+            do {
+                store = try PostgresPayloadSessionStore(url: url, schema: schema, logger: logger)
+            } catch {
+                throw ConfigurationError(key: key, problem: "cannot configure the connection to \(url): \(error)")
+            }
+        }
+        self.init(settings: settings, store: store)
+    }
+
+    /// Creates an adapter from `configuration` (`SMTA_PAYLOAD_SECRET`, `SMTA_PAYLOAD_DATABASE`,
+    /// `SMTA_PAYLOAD_COLLECTIONS`).
+    /// - Throws: ``ConfigurationError`` naming the key at fault.
+    public init(configuration: Configuration, logger: Logger = Logger(label: "smta.payload")) throws {
+        try self.init(settings: try PayloadSettings(configuration: configuration), logger: logger)
+    }
+
+    /// Runs the session store's background work until the calling task is cancelled.
+    public func run() async {
+        await store.run()
+    }
+
+    public func identify(_ credentials: Credentials) async throws(AuthenticationError) -> Identity {
+        guard let token = try extractor.token(in: credentials) else {
+            return .anonymous(source: name)
+        }
+        let claims = try verifier.verify(token)
+        guard let collection = collections[claims.collection] else {
+            throw AuthenticationError(.invalidClaims, "collection \(claims.collection.prefix(60)) is not a configured auth collection")
+        }
+        guard let sid = claims.sid, !sid.isEmpty else {
+            throw AuthenticationError(.invalidClaims, "the token has no sid (sessions are required)")
+        }
+        let record: PayloadUserRecord?
+        do {
+            record = try await store.user(claims.id, session: sid, in: collection)
+        } catch {
+            throw AuthenticationError(.unavailable, "the Payload session store cannot be read: \(String(describing: error).prefix(300))")
+        }
+        guard let record else {
+            throw AuthenticationError(.revoked, "user \(claims.id) of \(collection) no longer exists")
+        }
+        guard record.isVerified else {
+            throw AuthenticationError(.revoked, "user \(claims.id) of \(collection) has not verified their email")
+        }
+        guard record.hasSession else {
+            throw AuthenticationError(.revoked, "session \(sid.prefix(64)) of user \(claims.id) of \(collection) does not exist (logged out)")
+        }
+        guard let expiresAt = record.sessionExpiresAt, expiresAt > Date() else {
+            throw AuthenticationError(.expired, "session \(sid.prefix(64)) of user \(claims.id) of \(collection) has expired")
+        }
+        return identity(claims: claims, collection: collection, sid: sid, email: record.email)
+    }
+
+    private func identity(claims: PayloadClaims, collection: PayloadCollection, sid: String, email: String?) -> Identity {
+        let uuid = claims.id.uuid
+        let subject = uuid.map { $0.uuidString.lowercased() } ?? "\(collection.slug):\(claims.id)"
+        let identityClaims = PayloadIdentityClaims(sub: subject, email: email, collection: collection.slug, sid: sid)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding strings into a flat object cannot fail.
+        let claimsJSON = (try? encoder.encode(identityClaims)).map { String(decoding: $0, as: UTF8.self) } ?? #"{"role":"authenticated"}"#
+        return Identity(
+            userID: uuid, email: email, role: .authenticated, claimsJSON: claimsJSON,
+            source: "\(name):\(collection.slug)",
+            link: Identity.Link(provider: "payload", subject: subject, email: email))
+    }
+}

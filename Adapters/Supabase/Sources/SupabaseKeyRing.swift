@@ -1,0 +1,99 @@
+import Foundation
+import Logging
+
+/// The asymmetric keys the adapter trusts, read from a ``JWKSSource`` and refreshed on rotation.
+///
+/// An unknown `kid` may trigger a refresh, but at most one per ``refreshInterval`` (the first
+/// one after ``load()`` is always allowed), and concurrent requests share the refresh in flight:
+/// a flood of forged `kid`s costs one fetch per interval, never one per request. A failed or
+/// unusable fetch keeps the last good keys.
+actor SupabaseKeyRing {
+    /// What one fetch produced.
+    private enum Outcome: Sendable {
+        case keys([String: VerificationKey])
+        case failed(String)
+    }
+
+    private let source: any JWKSSource
+    private let refreshInterval: Duration
+    private let logger: Logger
+    private let clock = ContinuousClock()
+    private var keys: [String: VerificationKey] = [:]
+    private var lastRefresh: ContinuousClock.Instant?
+    private var refreshInFlight: Task<Outcome, Never>?
+
+    /// Creates an empty ring over `source`.
+    init(source: any JWKSSource, refreshInterval: Duration, logger: Logger) {
+        self.source = source
+        self.refreshInterval = refreshInterval
+        self.logger = logger
+    }
+
+    /// The key named `kid`, without fetching.
+    func key(for kid: String) -> VerificationKey? {
+        keys[kid]
+    }
+
+    /// The key named `kid`, refreshing the set first if it is unknown and the rate limit allows.
+    func refreshedKey(for kid: String) async -> VerificationKey? {
+        if let key = keys[kid] { return key }
+        if refreshInFlight == nil {
+            let now = clock.now
+            if let lastRefresh, lastRefresh.advanced(by: refreshInterval) > now {
+                return nil
+            }
+            lastRefresh = now
+            refreshInFlight = Self.fetch(from: source)
+        }
+        await settleRefresh()
+        return keys[kid]
+    }
+
+    /// Fetches the set now, whatever the rate limit (start-up, or an operator's request).
+    /// - Throws: ``JWKSUnavailable`` when the fetch fails or is not a JWKS; the
+    ///   ring then keeps its previous keys.
+    func load() async throws -> Int {
+        if refreshInFlight == nil {
+            refreshInFlight = Self.fetch(from: source)
+        }
+        if case .failed(let reason) = await settleRefresh() {
+            throw JWKSUnavailable(reason: reason)
+        }
+        return keys.count
+    }
+
+    /// Waits for the refresh in flight; the first waiter to resume installs its outcome.
+    @discardableResult
+    private func settleRefresh() async -> Outcome? {
+        guard let task = refreshInFlight else { return nil }
+        let outcome = await task.value
+        if refreshInFlight == task {
+            refreshInFlight = nil
+            switch outcome {
+            case .keys(let fresh):
+                keys = fresh
+                logger.info("JWKS loaded", metadata: ["source": "\(source)", "keys": "\(fresh.count)"])
+            case .failed(let reason):
+                logger.warning(
+                    "JWKS refresh failed; keeping the last good keys",
+                    metadata: ["source": "\(source)", "reason": "\(reason)", "keys": "\(keys.count)"])
+            }
+        }
+        return outcome
+    }
+
+    private static func fetch(from source: any JWKSSource) -> Task<Outcome, Never> {
+        Task {
+            let data: Data
+            do {
+                data = try await source.fetchJWKS()
+            } catch {
+                return .failed("fetch failed: \(error)")
+            }
+            guard let document = try? JWKSDocument(data: data) else {
+                return .failed("not a JWKS document")
+            }
+            return .keys(await document.verificationKeys())
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import Logging
+import PostgresNIO
+
+/// Runs work for an ``Identity`` inside one PostgreSQL transaction, on a pooled connection.
+///
+/// The transaction starts with a single statement that records who the caller is, with bound
+/// parameters and transaction-local scope (PostgREST's convention): `role`,
+/// `request.jwt.claims`, `app.current_user_id` and, when configured, `app.secrets_key`. Every
+/// setting ends with the transaction, committed or rolled back, so nothing of one identity
+/// survives on the connection for the next.
+///
+/// When the identity carries a ``Identity/Link`` (Payload's non-UUID ids), the same statement
+/// first maps it with `core.link_identity`, so the pool's login role must hold `app_admin`.
+public struct Gate: Sendable {
+    private let client: PostgresClient
+    private let secretsKey: String?
+    private let logger: Logger
+
+    /// Creates a gate over `client`, whose `run()` the caller keeps running.
+    /// - Parameter secretsKey: the key of SMTA's secret encryption, set as `app.secrets_key`
+    ///   in every transaction; nil leaves secrets unreadable.
+    public init(client: PostgresClient, secretsKey: String? = nil, logger: Logger = Logger(label: "smta.gate")) {
+        self.client = client
+        self.secretsKey = secretsKey
+        self.logger = logger
+    }
+
+    /// Runs `body` in one transaction as `identity`: committed when `body` returns, rolled back
+    /// when it throws.
+    ///
+    /// - Throws: ``DatabaseError`` for database failures (unwrapped from PostgresNIO's
+    ///   transaction errors, so `42501` stays `42501`); `body`'s own errors unchanged.
+    public func transaction<Result: Sendable>(
+        as identity: Identity, _ body: (GateTransaction) async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                let transaction = GateTransaction(connection: connection, logger: logger)
+                try await transaction.enter(as: identity, secretsKey: secretsKey)
+                return try await body(transaction)
+            }
+        } catch let error as PostgresTransactionError {
+            if let closureError = error.closureError, !(closureError is PSQLError) {
+                throw closureError
+            }
+            throw DatabaseError(error)
+        } catch let error as PSQLError {
+            throw DatabaseError(error)
+        }
+    }
+}
+
+/// The connection of one gated transaction, already acting as the caller.
+///
+/// Run statements with ``query(_:)``; the typed API (`createOrganization`, `acceptInvitation`, …)
+/// calls SMTA's `public.*` functions. Do not keep it beyond the `Gate.transaction` closure.
+public struct GateTransaction: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// Sets the caller's role and transaction-local settings in one statement.
+    func enter(as identity: Identity, secretsKey: String?) async throws {
+        let userID = identity.userID?.uuidString.lowercased() ?? ""
+        let query: PostgresQuery
+        if let link = identity.link {
+            // link_identity runs before the role switch (select-list order), as the login role.
+            query = """
+                select pg_catalog.set_config('app.current_user_id', core.link_identity(\(link.provider), \(link.subject), \(link.email))::text, true),
+                       pg_catalog.set_config('request.jwt.claims', \(identity.claimsJSON), true),
+                       pg_catalog.set_config('app.secrets_key', \(secretsKey ?? ""), true),
+                       pg_catalog.set_config('role', \(identity.role.rawValue), true)
+                """
+        } else {
+            query = """
+                select pg_catalog.set_config('app.current_user_id', \(userID), true),
+                       pg_catalog.set_config('request.jwt.claims', \(identity.claimsJSON), true),
+                       pg_catalog.set_config('app.secrets_key', \(secretsKey ?? ""), true),
+                       pg_catalog.set_config('role', \(identity.role.rawValue), true)
+                """
+        }
+        _ = try await connection.query(query, logger: logger).collect()
+    }
+
+    /// Runs a statement as the caller and returns all its rows.
+    ///
+    /// The rows are read before this returns: PostgreSQL reports an error raised while a
+    /// statement runs only with its results, so a caller that skipped them could commit after a
+    /// failed statement.
+    @discardableResult
+    public func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await connection.query(query, logger: logger).collect()
+    }
+
+    /// Runs a statement as the caller and decodes every row as `type` (a tuple of columns).
+    public func rows<each Column: PostgresDecodable>(
+        _ query: PostgresQuery, as type: (repeat each Column).Type
+    ) async throws -> [(repeat each Column)] {
+        try await self.query(query).map { try $0.decode(type) }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import SMTACore
+import Testing
+import SMTAPayload
+
+/// A Payload database built by the test with Payload's exact DDL, holding three auth
+/// collections: `users` (numeric ids), `admins` (numeric ids, `auth.verify` on) and
+/// `team-members` (UUID ids, tables `team_members`, `team_members_sessions`).
+protocol PayloadFixture: Sendable {
+    /// Adds a user; `verified` fills `_verified` for `admins`.
+    func addUser(_ collection: String, id: PayloadUserID, email: String, verified: Bool) async throws
+    /// Adds a session row for a user.
+    func addSession(_ collection: String, user: PayloadUserID, sid: String, expiresAt: Date) async throws
+    /// Deletes a session row (Payload's logout).
+    func deleteSession(_ collection: String, sid: String) async throws
+    /// Deletes a user (its sessions go with it: on delete cascade).
+    func deleteUser(_ collection: String, id: PayloadUserID) async throws
+    /// A session store reading this database.
+    func makeStore() async throws -> any PayloadSessionStore
+}
+
+extension PayloadFixture {
+    /// Adds a user with an unexpired session and returns a token for it.
+    func signedInUser(
+        _ collection: String = "users", id: PayloadUserID, email: String, verified: Bool = true
+    ) async throws -> (sid: String, token: String) {
+        try await addUser(collection, id: id, email: email, verified: verified)
+        let sid = UUID().uuidString.lowercased()
+        try await addSession(collection, user: id, sid: sid, expiresAt: Date().addingTimeInterval(7200))
+        let jsonID: Any =
+            switch id {
+            case .number(let number): number
+            case .text(let text): text
+            }
+        return (sid, PayloadTokenMinter.token(PayloadTokenMinter.claims(id: jsonID, collection: collection, email: email, sid: sid)))
+    }
+
+    /// Runs `body` with an adapter over this fixture's database, its store running meanwhile.
+    func withAdapter<Result: Sendable>(
+        allowedOrigins: [String] = [], _ body: @Sendable (PayloadAdapter) async throws -> Result
+    ) async throws -> Result {
+        let settings = PayloadSettings(
+            secret: PayloadTokenMinter.secret, database: .sqlite(path: "unused"),
+            collections: [
+                try PayloadCollection(slug: "users"),
+                try PayloadCollection(slug: "admins", requiresVerification: true),
+                try PayloadCollection(slug: "team-members"),
+            ],
+            allowedOrigins: allowedOrigins)
+        let adapter = PayloadAdapter(settings: settings, store: try await makeStore())
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await adapter.run() }
+            defer { group.cancelAll() }
+            return try await body(adapter)
+        }
+    }
+}
+
+/// The two session stores every behaviour test runs against.
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+
+    /// A fresh fixture database of this kind.
+    func makeFixture() async throws -> any PayloadFixture {
+        switch self {
+        case .sqlite: try SQLitePayloadFixture()
+        case .postgres: try await PostgresPayloadFixture()
+        }
+    }
+}
