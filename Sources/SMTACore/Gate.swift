@@ -28,22 +28,47 @@ public struct Gate: Sendable {
     /// Runs `body` in one transaction as `identity`: committed when `body` returns, rolled back
     /// when it throws.
     ///
-    /// - Throws: ``DatabaseError`` for database failures (unwrapped from PostgresNIO's
-    ///   transaction errors, so `42501` stays `42501`); `body`'s own errors unchanged.
+    /// The transaction is driven here rather than by PostgresNIO's `withTransaction`, whose
+    /// `ROLLBACK` never returns once the server has closed the connection: PostgresNIO 1.33 drops a
+    /// statement written to a closed channel without failing it. Every statement of the
+    /// transaction goes through ``GateTransaction/query(_:)``, which fails at once on a closed
+    /// connection; the pool then replaces the connection for the next transaction.
+    ///
+    /// - Throws: ``DatabaseError`` for database failures, including a connection that broke
+    ///   (the server's SQLSTATE, such as `57P01`, when it said why; otherwise
+    ///   ``DatabaseError/isConnectionFailure``); `body`'s own errors unchanged.
     public func transaction<Result: Sendable>(
         as identity: Identity, _ body: (GateTransaction) async throws -> Result
     ) async throws -> Result {
         do {
-            return try await client.withTransaction(logger: logger) { connection in
+            return try await client.withConnection { connection in
                 let transaction = GateTransaction(connection: connection, logger: logger)
-                try await transaction.enter(as: identity, secretsKey: secretsKey)
-                return try await body(transaction)
+                do {
+                    try await transaction.query("BEGIN")
+                    let result: Result
+                    do {
+                        try await transaction.enter(as: identity, secretsKey: secretsKey)
+                        result = try await body(transaction)
+                    } catch {
+                        if (try? await transaction.query("ROLLBACK")) == nil {
+                            // Never hand the pool a connection that may still be inside this
+                            // transaction.
+                            try? await connection.close()
+                        }
+                        throw error
+                    }
+                    try await transaction.query("COMMIT")
+                    return result
+                } catch {
+                    // The pool learns of a closed connection from its close future, which
+                    // completes after the statements on it have failed: return it only then,
+                    // or the pool could lend it again at once.
+                    if connection.isClosed {
+                        try? await connection.closeFuture.get()
+                    }
+                    throw error
+                }
             }
-        } catch let error as PostgresTransactionError {
-            if let closureError = error.closureError, !(closureError is PSQLError) {
-                throw closureError
-            }
-            throw DatabaseError(error)
         } catch let error as PSQLError {
             throw DatabaseError(error)
         }
@@ -78,7 +103,7 @@ public struct GateTransaction: Sendable {
                        pg_catalog.set_config('role', \(identity.role.rawValue), true)
                 """
         }
-        _ = try await connection.query(query, logger: logger).collect()
+        try await self.query(query)
     }
 
     /// Runs a statement as the caller and returns all its rows.
@@ -86,9 +111,21 @@ public struct GateTransaction: Sendable {
     /// The rows are read before this returns: PostgreSQL reports an error raised while a
     /// statement runs only with its results, so a caller that skipped them could commit after a
     /// failed statement.
+    ///
+    /// - Throws: ``DatabaseError`` with no SQLSTATE when the connection is already closed.
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await connection.query(query, logger: logger).collect()
+        let connection = connection
+        let logger = logger
+        // Checked and written in one event-loop turn: the channel cannot close in between, so the
+        // statement reaches PostgresNIO's handler, which fails it if the connection breaks later.
+        return try await connection.eventLoop.flatSubmit {
+            guard !connection.isClosed else {
+                return connection.eventLoop.makeFailedFuture(
+                    DatabaseError(sqlState: nil, message: "the connection to PostgreSQL is closed"))
+            }
+            return connection.query(query, logger: logger).map(\.rows)
+        }.get()
     }
 
     /// Runs a statement as the caller and decodes every row as `type` (a tuple of columns).
