@@ -67,13 +67,15 @@ struct JWKSRotationTests {
         let old = try await TestSigningKey.es256(kid: "key-1")
         let new = try await TestSigningKey.es256(kid: "key-2")
         let jwks = InMemoryJWKS(TestSigningKey.jwks([old]))
-        let adapter = try SupabaseAdapter.forTests(jwks: jwks, refreshInterval: .milliseconds(300))
+        // The interval is wide so that a loaded machine cannot let it pass between the first
+        // refresh and the rate-limited attempt.
+        let adapter = try SupabaseAdapter.forTests(jwks: jwks, refreshInterval: .seconds(2))
         try await adapter.loadKeys()
         #expect(await adapter.refusal(new.token(claims))?.kind == .badSignature)  // refresh 1: not published yet
         await jwks.publish(TestSigningKey.jwks([old, new]))
         #expect(await adapter.refusal(new.token(claims))?.kind == .badSignature)  // rate-limited
         #expect(await jwks.fetchCount == 2)
-        try await Task.sleep(for: .milliseconds(400))
+        try await Task.sleep(for: .milliseconds(2_100))
         #expect(await adapter.refusal(new.token(claims)) == nil)
         #expect(await jwks.fetchCount == 3)
     }
