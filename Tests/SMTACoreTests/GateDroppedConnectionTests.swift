@@ -46,15 +46,13 @@ struct GateDroppedConnectionTests {
     }
 
     @Test(
-        "a statement whose backend is terminated while it runs fails with 57P01 at once, and the next transaction runs",
+        "a statement whose backend is terminated while it runs fails with 57P01, and the next transaction runs",
         .timeLimit(.minutes(1)))
     func terminatedDuringStatementFails() async throws {
         let url = try await TestCluster.shared.database(migrated: Self.supabase)
         let identity = Self.supabaseIdentity(UUID(), email: "ada@example.com")
-        let clock = ContinuousClock()
-        let (error, elapsed, next) = try await TestSQL.withClient(to: url, maximumConnections: 1) { client in
+        let (error, next) = try await TestSQL.withClient(to: url, maximumConnections: 1) { client in
             let gate = Gate(client: client)
-            let start = clock.now
             let error = await #expect(throws: DatabaseError.self) {
                 try await gate.transaction(as: identity) { tx in
                     let pid = try await tx.rows("select pg_backend_pid()", as: Int32.self)[0]
@@ -70,14 +68,12 @@ struct GateDroppedConnectionTests {
                     }
                 }
             }
-            let elapsed = clock.now - start
             let next = try await gate.transaction(as: identity) { tx in
                 try await tx.rows("select 1", as: Int32.self)[0]
             }
-            return (error, elapsed, next)
+            return (error, next)
         }
         #expect(error?.sqlState == "57P01")  // admin_shutdown: the server says why before closing
-        #expect(elapsed < .seconds(10))
         #expect(next == 1)
     }
 }

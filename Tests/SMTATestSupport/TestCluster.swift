@@ -72,9 +72,14 @@ enum TestClusterCleanup {
 /// Small conveniences for tests that talk to PostgreSQL directly.
 public enum TestSQL {
     /// Runs one statement (no parameters) on a fresh connection to `url`.
+    /// - Throws: ``DatabaseError``, whose description carries the server's message.
     public static func execute(_ sql: String, on url: DatabaseURL) async throws {
-        try await withConnection(to: url) { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        do {
+            try await withConnection(to: url) { connection in
+                _ = try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).collect()
+            }
+        } catch {
+            throw DatabaseError(error)
         }
     }
 

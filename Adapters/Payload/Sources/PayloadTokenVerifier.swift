@@ -42,7 +42,7 @@ public struct PayloadTokenVerifier: Sendable {
         guard segments.count == 3, !segments[0].isEmpty, !segments[1].isEmpty else {
             throw AuthenticationError(.malformed, "not a compact JWT (three dot-separated segments)")
         }
-        guard let headerBytes = PayloadBase64URL.decode(segments[0]),
+        guard let headerBytes = Base64URL.decode(segments[0]),
             let header = try? JSONDecoder().decode(Header.self, from: Data(headerBytes))
         else {
             throw AuthenticationError(.malformed, "the JWT header is not base64url-encoded JSON with an alg")
@@ -53,14 +53,14 @@ public struct PayloadTokenVerifier: Sendable {
         guard header.crit == nil else {
             throw AuthenticationError(.malformed, "the JWT header has critical extensions (crit), which Payload never sets")
         }
-        guard let signature = PayloadBase64URL.decode(segments[2]), signature.count == SHA256.byteCount else {
+        guard let signature = Base64URL.decode(segments[2]), signature.count == SHA256.byteCount else {
             throw AuthenticationError(.malformed, "the JWT signature is not a base64url HS256 signature")
         }
         let signingInput = bytes[..<segments[1].endIndex]
         guard HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: signingInput, using: key.symmetricKey) else {
             throw AuthenticationError(.badSignature, "the HS256 signature does not verify with the key derived from PAYLOAD_SECRET")
         }
-        guard let claimBytes = PayloadBase64URL.decode(segments[1]) else {
+        guard let claimBytes = Base64URL.decode(segments[1]) else {
             throw AuthenticationError(.malformed, "the JWT claims are not base64url-encoded")
         }
         let claims: PayloadClaims

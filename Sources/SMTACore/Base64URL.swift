@@ -1,9 +1,9 @@
 /// Base64url (RFC 4648 §5, no padding) decoding on UTF-8 bytes, as JWS compact serialization
-/// uses it. Works on byte slices so the hot path never goes through Foundation strings.
-enum Base64URL {
+/// uses it (shared by the adapters' token verifiers). Works on byte slices so the hot path never goes through Foundation strings.
+public enum Base64URL {
     /// Decodes `encoded`; nil when it holds a character outside the base64url alphabet, padding,
     /// or an impossible length.
-    static func decode(_ encoded: ArraySlice<UInt8>) -> [UInt8]? {
+    public static func decode(_ encoded: ArraySlice<UInt8>) -> [UInt8]? {
         let remainder = encoded.count % 4
         if remainder == 1 { return nil }
         var output: [UInt8] = []
