@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Build tooling: turns the .sql files of a target into Swift string constants,
@@ -75,6 +77,19 @@ let package = Package(
             plugins: ["EmbedSQL"]
         ),
 
+        // The bridge server: PostgREST's RPC dialect over the gate, health, webhooks.
+        .target(
+            name: "SMTABridge",
+            dependencies: [
+                "SMTACore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // Local development: a private PostgreSQL cluster (used by `smta dev` and the tests).
         .target(name: "SMTADev", dependencies: ["SMTACore"]),
 
@@ -82,8 +97,12 @@ let package = Package(
         .executableTarget(
             name: "smta",
             dependencies: [
-                "SMTACore", "SMTASupabase", "SMTAPayload",
+                "SMTACore", "SMTASupabase", "SMTAPayload", "SMTABridge", "SMTADev",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

@@ -1,5 +1,5 @@
-/// Base64url (RFC 4648 §5, no padding) decoding on UTF-8 bytes, as JWS compact serialization
-/// uses it (shared by the adapters' token verifiers). Works on byte slices so the hot path never goes through Foundation strings.
+/// Base64url (RFC 4648 §5, no padding) on UTF-8 bytes, as JWS compact serialization uses it
+/// (shared by the adapters' token verifiers and the development token minter). Works on byte slices so the hot path never goes through Foundation strings.
 public enum Base64URL {
     /// Decodes `encoded`; nil when it holds a character outside the base64url alphabet, padding,
     /// or an impossible length.
@@ -30,5 +30,25 @@ public enum Base64URL {
         // Leftover bits must be zero, or two encodings would decode to the same bytes.
         if bits > 0 && accumulator & ((1 << UInt32(bits)) - 1) != 0 { return nil }
         return output
+    }
+
+    /// Encodes `bytes` without padding.
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        var output: [UInt8] = []
+        var accumulator: UInt32 = 0
+        var bits = 0
+        for byte in bytes {
+            accumulator = (accumulator << 8) | UInt32(byte)
+            bits += 8
+            while bits >= 6 {
+                bits -= 6
+                output.append(alphabet[Int((accumulator >> UInt32(bits)) & 0x3f)])
+            }
+        }
+        if bits > 0 {
+            output.append(alphabet[Int((accumulator << UInt32(6 - bits)) & 0x3f)])
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 }

@@ -41,24 +41,42 @@ public struct Configuration: Sendable {
         public static let jwtAudience = Key("jwt_aud")
         /// The expected `iss` claim.
         public static let jwtIssuer = Key("jwt_iss")
+        /// Seconds of clock skew tolerated on `exp`, `nbf` and `iat` (both adapters; default 30).
+        public static let jwtLeeway = Key("jwt_leeway")
         /// The Payload app's `PAYLOAD_SECRET`.
         public static let payloadSecret = Key("payload_secret", secret: true)
         /// Payload's database: a SQLite file path or a PostgreSQL URL.
         public static let payloadDatabase = Key("payload_database", secret: true)
         /// Payload's auth collections, comma-separated.
         public static let payloadCollections = Key("payload_collections")
+        /// Payload's `cookiePrefix` (default `payload`: the cookie is `payload-token`).
+        public static let payloadCookiePrefix = Key("payload_cookie_prefix")
+        /// Payload's `csrf` list: comma-separated origins allowed to authenticate with the cookie.
+        public static let payloadCSRF = Key("payload_csrf")
         /// The key of SMTA's own secret encryption.
         public static let secretsKey = Key("secrets_key", secret: true)
         /// Stripe's webhook signing secret.
         public static let stripeWebhookSecret = Key("stripe_webhook_secret", secret: true)
         /// Lemon Squeezy's webhook signing secret.
         public static let lemonSqueezyWebhookSecret = Key("lemonsqueezy_webhook_secret", secret: true)
+        /// The most PostgreSQL connections the bridge opens (default 16).
+        public static let poolSize = Key("pool_size")
+        /// Seconds a bridge request may take, waiting for a connection included (default 30).
+        public static let requestTimeout = Key("request_timeout")
+        /// Seconds one statement may run before PostgreSQL cancels it (default 15).
+        public static let statementTimeout = Key("statement_timeout")
+        /// The largest request body the bridge reads, in bytes (default 1048576).
+        public static let maxBodySize = Key("max_body_size")
+        /// The log level: trace, debug, info, notice, warning, error or critical (default info).
+        public static let logLevel = Key("log_level")
 
         /// Every key, in documentation order.
         public static let all: [Key] = [
             .adapter, .databaseURL, .host, .port, .jwtSecret, .jwksURL, .jwksFile, .jwtAudience,
-            .jwtIssuer, .payloadSecret, .payloadDatabase, .payloadCollections, .secretsKey,
-            .stripeWebhookSecret, .lemonSqueezyWebhookSecret,
+            .jwtIssuer, .jwtLeeway, .payloadSecret, .payloadDatabase, .payloadCollections,
+            .payloadCookiePrefix, .payloadCSRF, .secretsKey, .stripeWebhookSecret,
+            .lemonSqueezyWebhookSecret, .poolSize, .requestTimeout, .statementTimeout, .maxBodySize,
+            .logLevel,
         ]
     }
 
@@ -127,6 +145,38 @@ public struct Configuration: Sendable {
             throw ConfigurationError(key: key.environmentName, problem: "is not set (environment or \(Self.defaultFileName): \(key.name))")
         }
         return value
+    }
+
+    /// The value of `key` as a number within `range`, or `defaultValue` when unset.
+    /// - Throws: ``ConfigurationError`` naming the key when the value is not a number in `range`.
+    public func number(_ key: Key, in range: ClosedRange<Double>, default defaultValue: Double) throws(ConfigurationError) -> Double {
+        guard let text = self[key], !text.isEmpty else { return defaultValue }
+        guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite, range.contains(value) else {
+            throw ConfigurationError(
+                key: key.environmentName,
+                problem: "must be a number from \(Self.format(range.lowerBound)) to \(Self.format(range.upperBound))")
+        }
+        return value
+    }
+
+    /// The value of `key` as a whole number within `range`, or `defaultValue` when unset.
+    /// - Throws: ``ConfigurationError`` naming the key when the value is not a whole number in `range`.
+    public func integer(_ key: Key, in range: ClosedRange<Int>, default defaultValue: Int) throws(ConfigurationError) -> Int {
+        guard let text = self[key], !text.isEmpty else { return defaultValue }
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
+            throw ConfigurationError(
+                key: key.environmentName, problem: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    /// The value of `key` split at commas, trimmed, empty entries dropped; empty when unset.
+    public func list(_ key: Key) -> [String] {
+        (self[key] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    private static func format(_ number: Double) -> String {
+        number == number.rounded() ? String(Int(number)) : String(number)
     }
 
     /// The PostgreSQL URL holding tenant data.

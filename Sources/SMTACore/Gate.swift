@@ -12,9 +12,9 @@ import PostgresNIO
 /// When the identity carries a ``Identity/Link`` (Payload's non-UUID ids), the same statement
 /// first maps it with `core.link_identity`, so the pool's login role must hold `app_admin`.
 public struct Gate: Sendable {
-    private let client: PostgresClient
-    private let secretsKey: String?
-    private let logger: Logger
+    let client: PostgresClient
+    let secretsKey: String?
+    let logger: Logger
 
     /// Creates a gate over `client`, whose `run()` the caller keeps running.
     /// - Parameter secretsKey: the key of SMTA's secret encryption, set as `app.secrets_key`
@@ -115,17 +115,7 @@ public struct GateTransaction: Sendable {
     /// - Throws: ``DatabaseError`` with no SQLSTATE when the connection is already closed.
     @discardableResult
     public func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        let connection = connection
-        let logger = logger
-        // Checked and written in one event-loop turn: the channel cannot close in between, so the
-        // statement reaches PostgresNIO's handler, which fails it if the connection breaks later.
-        return try await connection.eventLoop.flatSubmit {
-            guard !connection.isClosed else {
-                return connection.eventLoop.makeFailedFuture(
-                    DatabaseError(sqlState: nil, message: "the connection to PostgreSQL is closed"))
-            }
-            return connection.query(query, logger: logger).map(\.rows)
-        }.get()
+        try await connection.guardedQuery(query, logger: logger)
     }
 
     /// Runs a statement as the caller and decodes every row as `type` (a tuple of columns).

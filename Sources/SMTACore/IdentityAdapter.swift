@@ -11,4 +11,13 @@ public protocol IdentityAdapter: Sendable {
     /// - Throws: ``AuthenticationError`` when a credential is present but invalid (forged,
     ///   expired, revoked, malformed, …), or absent where the platform requires one.
     func identify(_ credentials: Credentials) async throws(AuthenticationError) -> Identity
+
+    /// Prepares the adapter and runs its background work until the calling task is cancelled
+    /// (loading keys, keeping a session store open). A server runs it beside its listener.
+    func run() async throws
+}
+
+extension IdentityAdapter {
+    /// Nothing to prepare or run: returns at once.
+    public func run() async throws {}
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import SMTACore
 import SMTAPayload
 import SMTASchema
@@ -25,6 +26,17 @@ enum AdapterChoice: String, CaseIterable, ExpressibleByArgument {
         switch self {
         case .supabase: CoreSchema.migrations + SupabaseSchema.migrations
         case .payload: CoreSchema.migrations + PayloadSchema.migrations
+        }
+    }
+}
+
+extension AdapterChoice {
+    /// The adapter itself, configured from `configuration`.
+    /// - Throws: ``ConfigurationError`` naming the key at fault.
+    func makeAdapter(configuration: Configuration, logger: Logger) throws -> any IdentityAdapter {
+        switch self {
+        case .supabase: try SupabaseAdapter(configuration: configuration, logger: logger)
+        case .payload: try PayloadAdapter(configuration: configuration, logger: logger)
         }
     }
 }

@@ -1,18 +1,86 @@
 import ArgumentParser
+import Foundation
+import Logging
+import SMTABridge
+import SMTACore
+import SMTADev
 
-/// `smta dev`: the embedded local setup. Not built yet; says so instead of pretending.
+/// `smta dev`: the embedded local setup, with no configuration.
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
-        abstract: "Run SMTA locally with a private PostgreSQL cluster and SQLite sessions (coming soon)."
+        abstract: "Run SMTA locally: a private PostgreSQL cluster, SQLite Payload sessions and the bridge.",
+        discussion: """
+            Creates (or reuses) ./.smta: a PostgreSQL cluster from this machine's PostgreSQL \
+            binaries, a database migrated for the adapter, and for Payload a SQLite sessions \
+            file with a demo user and a live session. Prints a ready credential and a curl \
+            request, then serves the bridge. Ctrl-C stops the bridge and the cluster; running \
+            again reuses both. Development only: trust authentication, secrets in .smta/dev.json.
+            """
     )
 
+    @Option(help: "The identity adapter to run (payload or supabase).")
+    var adapter: AdapterChoice = .payload
+
+    @Option(help: "The bridge's port.")
+    var port: Int = 3000
+
+    @Option(help: "The folder holding the local setup.")
+    var folder: String?
+
+    @Option(help: "The demo user's email.")
+    var email = "demo@example.com"
+
+    @Flag(help: "Delete the local setup (cluster, sessions, secrets) and start over.")
+    var reset = false
+
     func run() async throws {
-        print("""
-            smta dev is coming: the local cluster and bridge are not built yet.
-            Today you can apply the schema to a PostgreSQL you run yourself:
-              smta migrate --adapter payload --database-url postgres://postgres@127.0.0.1:5432/smta
-            """)
-        throw ExitCode(2)
+        let folder = DevSetup.folder(self.folder)
+        if reset {
+            try Self.remove(folder)
+        }
+        let environment = try await DevEnvironment.prepare(folder: folder, adapter: adapter) { Console.line($0) }
+        let configuration = environment.configuration(port: port)
+        let logger = try Logger.bootstrap(configuration)
+        let token = try environment.token(email: email, lifetime: 7 * 24 * 3600)
+        let bridge = Bridge(
+            adapter: try adapter.makeAdapter(configuration: configuration, logger: logger),
+            database: environment.databaseURL, settings: try BridgeSettings(configuration: configuration), logger: logger)
+        let scheme = environment.authorizationScheme
+        let banner = """
+
+            SMTA is running (adapter \(adapter.rawValue)).
+              bridge:     http://127.0.0.1:\(port)
+              database:   \(environment.databaseURL)
+              demo user:  \(email) — credential valid 7 days (mint more: smta token --email you@example.com)
+
+            export SMTA_TOKEN='\(token)'
+            curl -s http://127.0.0.1:\(port)/rpc/create_organization \\
+              -H "Authorization: \(scheme) $SMTA_TOKEN" -H 'Content-Type: application/json' \\
+              -d '{"p_name": "Acme"}'
+            curl -s http://127.0.0.1:\(port)/rpc/list_my_organizations -H "Authorization: \(scheme) $SMTA_TOKEN"
+
+            Ctrl-C stops the bridge and the cluster.
+            """
+        do {
+            try await bridge.run { _ in Console.line(banner) }
+        } catch {
+            try? environment.cluster.stop()
+            throw error
+        }
+        Console.line("Stopping PostgreSQL…")
+        try environment.cluster.stop()
+    }
+
+    private static func remove(_ folder: String) throws {
+        if FileManager.default.fileExists(atPath: DevSetup.clusterDirectory(in: folder) + "/postmaster.pid"),
+            let binaries = try? PostgresBinaries.locate()
+        {
+            try? LocalCluster(directory: DevSetup.clusterDirectory(in: folder), port: 0, binaries: binaries).stop()
+        }
+        if FileManager.default.fileExists(atPath: folder) {
+            try FileManager.default.removeItem(atPath: folder)
+            Console.line("Removed \(folder).")
+        }
     }
 }

@@ -6,6 +6,6 @@ struct SMTACommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smta",
         abstract: "SMTA for Swift: the multi-tenant layer for Supabase and Payload apps on PostgreSQL.",
-        subcommands: [MigrateCommand.self, DevCommand.self]
+        subcommands: [DevCommand.self, ServeCommand.self, MigrateCommand.self, TokenCommand.self]
     )
 }

@@ -6,8 +6,9 @@ import SMTACore
 /// From the configuration: `SMTA_PAYLOAD_SECRET` (the app's `PAYLOAD_SECRET`),
 /// `SMTA_PAYLOAD_DATABASE` (see ``PayloadDatabase``) and `SMTA_PAYLOAD_COLLECTIONS`
 /// (comma-separated slugs, default `users`; a slug followed by `:verified` requires the
-/// user's `_verified` flag, as `auth.verify` does). The other settings keep Payload's
-/// defaults unless set in code.
+/// user's `_verified` flag, as `auth.verify` does), `SMTA_PAYLOAD_COOKIE_PREFIX`,
+/// `SMTA_PAYLOAD_CSRF` (comma-separated origins) and `SMTA_JWT_LEEWAY` (seconds). Unset, they
+/// keep Payload's defaults.
 public struct PayloadSettings: Sendable {
     /// The key derived from `PAYLOAD_SECRET` (the secret itself is not kept).
     public var signingKey: PayloadSigningKey
@@ -46,12 +47,30 @@ public struct PayloadSettings: Sendable {
 
     /// Reads the settings from `configuration`.
     /// - Throws: ``ConfigurationError`` naming the key at fault: a missing secret or database,
-    ///   a malformed database URL, a collection list with an invalid slug or option.
+    ///   a malformed database URL, a collection list with an invalid slug or option, an empty
+    ///   cookie prefix, an origin that is not `scheme://host[:port]`, a leeway outside 0–300 s.
     public init(configuration: Configuration) throws {
         let secret = try configuration.required(.payloadSecret)
         let database = try PayloadDatabase(try configuration.required(.payloadDatabase))
         let collections = try Self.collections(configuration[.payloadCollections] ?? "users")
-        self.init(secret: secret, database: database, collections: collections)
+        let cookiePrefix = (configuration[.payloadCookiePrefix] ?? "payload").trimmingCharacters(in: .whitespaces)
+        guard !cookiePrefix.isEmpty, cookiePrefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw ConfigurationError(
+                key: Configuration.Key.payloadCookiePrefix.environmentName,
+                problem: "must be letters, digits, '-' or '_'")
+        }
+        let origins = configuration.list(.payloadCSRF)
+        for origin in origins {
+            guard let url = URL(string: origin), url.scheme != nil, url.host != nil, url.path.isEmpty else {
+                throw ConfigurationError(
+                    key: Configuration.Key.payloadCSRF.environmentName,
+                    problem: "'\(origin)' is not an origin (scheme://host[:port])")
+            }
+        }
+        let leeway = try configuration.number(.jwtLeeway, in: 0...300, default: 30)
+        self.init(
+            secret: secret, database: database, collections: collections, cookiePrefix: cookiePrefix,
+            allowedOrigins: origins, leeway: leeway)
     }
 
     private static func collections(_ list: String) throws -> [PayloadCollection] {

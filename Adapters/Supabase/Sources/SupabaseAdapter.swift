@@ -74,6 +74,13 @@ public struct SupabaseAdapter: IdentityAdapter {
         return try await keyRing.load()
     }
 
+    /// Loads the JWKS, when one is configured, so that the first token need not wait for it.
+    /// - Throws: ``JWKSUnavailable`` when it cannot be read; the adapter then loads it on the
+    ///   first token with a `kid`.
+    public func run() async throws {
+        try await loadKeys()
+    }
+
     /// Identifies the caller from `Authorization: Bearer <jwt>`; anonymous without `Authorization`.
     public func identify(_ credentials: Credentials) async throws(AuthenticationError) -> Identity {
         guard let authorization = credentials.header("authorization") else {

@@ -5,8 +5,9 @@ extension SupabaseSettings {
     /// The shortest legacy secret accepted, in bytes (Supabase requires 32 characters).
     static let minimumSecretLength = 32
 
-    /// Reads `SMTA_JWT_SECRET`, `SMTA_JWKS_FILE` or `SMTA_JWKS_URL`, `SMTA_JWT_AUD` and
-    /// `SMTA_JWT_ISS` from `configuration`; the other settings keep their defaults.
+    /// Reads `SMTA_JWT_SECRET`, `SMTA_JWKS_FILE` or `SMTA_JWKS_URL`, `SMTA_JWT_AUD`,
+    /// `SMTA_JWT_ISS` and `SMTA_JWT_LEEWAY` (seconds, 0–300) from `configuration`; the other
+    /// settings keep their defaults.
     /// - Throws: ``ConfigurationError`` naming the key at fault: no key source at all, a secret
     ///   shorter than 32 bytes, both a JWKS file and URL, a missing file, a URL that is not HTTP(S).
     public init(configuration: Configuration) throws(ConfigurationError) {
@@ -54,5 +55,6 @@ extension SupabaseSettings {
         if let issuer = configuration[.jwtIssuer], !issuer.isEmpty {
             self.issuer = issuer
         }
+        leeway = .milliseconds(Int64(try configuration.number(.jwtLeeway, in: 0...300, default: 30) * 1000))
     }
 }

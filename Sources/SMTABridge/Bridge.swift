@@ -1,0 +1,114 @@
+import Hummingbird
+import HummingbirdCore
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import UnixSignals
+import SMTACore
+
+/// The bridge server (`smta serve`): PostgREST's RPC dialect over the gate.
+///
+/// Routes: `POST|GET /rpc/{function}` and the same under `/rest/v1` (Supabase clients' prefix),
+/// `GET /health`, and the billing webhooks. Each call is authenticated by the configured
+/// adapter, checked against the catalog of `public` functions and run as the caller in one
+/// round trip (``SMTACore/Gate/call(_:arguments:as:)``). The bridge keeps no state of its own:
+/// run as many as the database allows.
+public struct Bridge: Sendable {
+    private let adapter: any IdentityAdapter
+    private let database: DatabaseURL
+    private let settings: BridgeSettings
+    private let logger: Logger
+
+    /// Creates a bridge; nothing is opened before ``run(gracefulShutdownSignals:onListening:)``.
+    public init(adapter: any IdentityAdapter, database: DatabaseURL, settings: BridgeSettings, logger: Logger) {
+        self.adapter = adapter
+        self.database = database
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Serves until one of `gracefulShutdownSignals` arrives (requests in flight are finished)
+    /// or the calling task is cancelled.
+    /// - Parameter onListening: called with the bound port once the server accepts connections.
+    /// - Throws: ``ConfigurationError`` for an unusable database URL; the server's start-up
+    ///   errors (address in use).
+    public func run(
+        gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint],
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        var clientConfiguration = try database.clientConfiguration()
+        clientConfiguration.options.maximumConnections = settings.poolSize
+        let statementMilliseconds = settings.statementTimeout.components.seconds * 1000
+            + settings.statementTimeout.components.attoseconds / 1_000_000_000_000_000
+        clientConfiguration.options.additionalStartupParameters = [
+            ("statement_timeout", "\(statementMilliseconds)"),
+            ("application_name", "smta-bridge"),
+        ]
+        var probeConfiguration = try database.connectionConfiguration()
+        probeConfiguration.options.additionalStartupParameters = [("application_name", "smta-bridge-probe")]
+
+        let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
+        let availability = DatabaseAvailability(configuration: probeConfiguration, logger: logger)
+        let catalog = FunctionCatalog(client: client, refreshInterval: settings.catalogRefreshInterval, logger: logger)
+        let gate = Gate(client: client, secretsKey: settings.secretsKey, logger: logger)
+        let rpc = RPCHandler(
+            adapter: adapter, gate: gate, catalog: catalog, availability: availability, maxBodySize: settings.maxBodySize)
+        let router = Self.router(
+            rpc: rpc, health: HealthRoute(client: client, availability: availability), timeout: settings.requestTimeout)
+
+        let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
+            maxHeaderFieldSize: settings.maxHeaderSize, maxHeaderListSize: settings.maxHeaderSize, maxHeaderFieldCount: 100)
+        let app = Application(
+            router: router,
+            server: .http1(configuration: .init(idleTimeout: .seconds(75), httpDecoderConfiguration: decoder)),
+            configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "smta"),
+            services: [
+                client, availability,
+                BackgroundService(name: "adapter \(adapter.name)", logger: logger) { [adapter] in try await adapter.run() },
+                BackgroundService(name: "catalog refresh", logger: logger) { await catalog.refreshPeriodically() },
+            ],
+            onServerRunning: { channel in
+                await onListening(channel.localAddress?.port ?? settings.port)
+            },
+            logger: logger
+        )
+        try await app.runService(gracefulShutdownSignals: gracefulShutdownSignals)
+    }
+
+    private static func router(rpc: RPCHandler, health: HealthRoute, timeout: Duration) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: RequestLogMiddleware())
+        for prefix in ["/rpc", "/rest/v1/rpc"] {
+            router.post("\(prefix)/:function") { request, context in
+                await Self.withinBudget(timeout, context: context) {
+                    await rpc.respond(to: request, context: context, readOnly: false)
+                }
+            }
+            router.get("\(prefix)/:function") { request, context in
+                await Self.withinBudget(timeout, context: context) {
+                    await rpc.respond(to: request, context: context, readOnly: true)
+                }
+            }
+            for method in [HTTPRequest.Method.put, .patch, .delete] {
+                router.on("\(prefix)/:function", method: method) { _, _ in
+                    BridgeError(status: .methodNotAllowed, code: "PGRST101", message: "Only GET and POST call functions").response()
+                }
+            }
+        }
+        router.get("/health") { _, context in await health.respond(context: context) }
+        router.post("/webhooks/stripe") { _, _ in WebhookRoute(provider: "Stripe").respond() }
+        router.post("/webhooks/lemonsqueezy") { _, _ in WebhookRoute(provider: "Lemon Squeezy").respond() }
+        return router
+    }
+
+    /// Answers 504 when `work` takes longer than `timeout`.
+    private static func withinBudget(
+        _ timeout: Duration, context: BasicRequestContext, _ work: @escaping @Sendable () async -> Response
+    ) async -> Response {
+        if case .success(let response) = await Deadline.run(within: timeout, work) {
+            return response
+        }
+        context.logger.warning("request exceeded its time budget", metadata: ["timeout": "\(timeout)"])
+        return BridgeError(status: .gatewayTimeout, code: "PGRST003", message: "The request took longer than \(timeout)").response()
+    }
+}

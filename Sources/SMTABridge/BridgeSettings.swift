@@ -1,0 +1,62 @@
+import SMTACore
+
+/// How the bridge listens and what it accepts.
+public struct BridgeSettings: Sendable {
+    /// The address to listen on (default `127.0.0.1`).
+    public var host: String
+    /// The port to listen on (default 3000; 0 picks a free one).
+    public var port: Int
+    /// The most PostgreSQL connections the bridge opens.
+    public var poolSize: Int
+    /// How long one request may take, waiting for a connection included.
+    public var requestTimeout: Duration
+    /// How long one statement may run before PostgreSQL cancels it (`statement_timeout`).
+    public var statementTimeout: Duration
+    /// The largest request body read, in bytes.
+    public var maxBodySize: Int
+    /// The largest header section accepted, in bytes.
+    public var maxHeaderSize: Int
+    /// How often the function catalog is re-read in the background.
+    public var catalogRefreshInterval: Duration
+    /// The key of SMTA's secret encryption (`app.secrets_key`), if configured.
+    public var secretsKey: String?
+
+    /// Creates settings; the defaults suit a bridge in front of one PostgreSQL.
+    public init(
+        host: String = "127.0.0.1", port: Int = 3000, poolSize: Int = 16,
+        requestTimeout: Duration = .seconds(30), statementTimeout: Duration = .seconds(15),
+        maxBodySize: Int = 1 << 20, maxHeaderSize: Int = 32 << 10,
+        catalogRefreshInterval: Duration = .seconds(10), secretsKey: String? = nil
+    ) {
+        self.host = host
+        self.port = port
+        self.poolSize = poolSize
+        self.requestTimeout = requestTimeout
+        self.statementTimeout = statementTimeout
+        self.maxBodySize = maxBodySize
+        self.maxHeaderSize = maxHeaderSize
+        self.catalogRefreshInterval = catalogRefreshInterval
+        self.secretsKey = secretsKey
+    }
+
+    /// Reads `SMTA_HOST`, `SMTA_PORT`, `SMTA_POOL_SIZE`, `SMTA_REQUEST_TIMEOUT`,
+    /// `SMTA_STATEMENT_TIMEOUT`, `SMTA_MAX_BODY_SIZE` and `SMTA_SECRETS_KEY`.
+    /// - Throws: ``ConfigurationError`` naming the key whose value is out of range.
+    public init(configuration: Configuration) throws(ConfigurationError) {
+        self.init()
+        if let host = configuration[.host], !host.isEmpty {
+            self.host = host
+        }
+        port = try configuration.integer(.port, in: 0...65535, default: port)
+        poolSize = try configuration.integer(.poolSize, in: 1...1000, default: poolSize)
+        requestTimeout = .milliseconds(Int64(try configuration.number(.requestTimeout, in: 0.1...3600, default: 30) * 1000))
+        statementTimeout = .milliseconds(Int64(try configuration.number(.statementTimeout, in: 0.1...3600, default: 15) * 1000))
+        maxBodySize = try configuration.integer(.maxBodySize, in: 1024...(1 << 30), default: maxBodySize)
+        if let key = configuration[.secretsKey], !key.isEmpty {
+            guard key.utf8.count >= 16 else {
+                throw ConfigurationError(key: Configuration.Key.secretsKey.environmentName, problem: "must be at least 16 characters long")
+            }
+            secretsKey = key
+        }
+    }
+}

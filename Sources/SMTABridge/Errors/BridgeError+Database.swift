@@ -1,0 +1,79 @@
+import HTTPTypes
+import SMTACore
+
+extension BridgeError {
+    /// PostgREST's status for a database error, with what the client may read of it.
+    ///
+    /// Statuses follow PostgREST's table (409 for `23505`, 404 for `42883`, 401/403 for `42501`,
+    /// 400 for `P0001` and unlisted codes, 500 for internal classes, `PTxyz` for status `xyz`),
+    /// with one difference: a server shutting down or starting (`57P01`–`57P03`) is 503, like a
+    /// lost connection, because the bridge recovers from it by itself.
+    ///
+    /// The server's message, detail and hint reach the client only for the errors a function
+    /// raises for its caller (exceptions, data and constraint errors, privileges, timeouts);
+    /// for the others, which can quote SQL text or internals, the client gets the SQLSTATE and
+    /// the request id, and the log gets the rest.
+    ///
+    /// - Parameters:
+    ///   - error: the database error.
+    ///   - role: the caller's role, which decides 401 or 403 for `42501`.
+    ///   - requestID: quoted to the client when the message is withheld.
+    init(_ error: DatabaseError, role: Identity.Role, requestID: String) {
+        guard let code = error.sqlState, code.count == 5 else {
+            self = .databaseUnavailable(retryAfterSeconds: 1)
+            return
+        }
+        if let status = Self.unavailableStatus(code) {
+            self = .databaseUnavailable(retryAfterSeconds: 1)
+            self.status = status
+            return
+        }
+        let status = Self.status(of: code, role: role)
+        if Self.isForCaller(code) {
+            self.init(status: status, code: code, message: error.message, details: error.detail, hint: error.hint)
+        } else {
+            self.init(
+                status: status, code: code, message: "The database could not complete the call",
+                details: "Request \(requestID); the server log has the details.")
+        }
+    }
+
+    /// 503 for codes meaning the database is unreachable, restarting or out of connections.
+    private static func unavailableStatus(_ code: String) -> HTTPResponse.Status? {
+        if code.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(code)
+            || (code.hasPrefix("53") && code != "53400")
+        {
+            return .serviceUnavailable
+        }
+        return nil
+    }
+
+    private static func status(of code: String, role: Identity.Role) -> HTTPResponse.Status {
+        if code.hasPrefix("PT"), let number = Int(code.dropFirst(2)), (100...599).contains(number) {
+            return HTTPResponse.Status(code: number)
+        }
+        switch code {
+        case "23503", "23505": return .conflict
+        case "25006": return .methodNotAllowed
+        case "42883", "42P01": return .notFound
+        case "42P17", "53400": return .internalServerError
+        case "42501": return role == .anon ? .unauthorized : .forbidden
+        case "P0001": return .badRequest
+        default: break
+        }
+        switch code.prefix(2) {
+        case "0L", "0P", "28": return .forbidden
+        case "09", "25", "2D", "38", "39", "3B", "40", "54", "55", "57", "58", "F0", "HV", "P0", "XX":
+            return .internalServerError
+        default: return .badRequest
+        }
+    }
+
+    /// Whether the server's own words may reach the client.
+    private static func isForCaller(_ code: String) -> Bool {
+        if code.hasPrefix("PT") || ["P0001", "42501", "57014", "25006", "40001", "40P01"].contains(code) {
+            return true
+        }
+        return ["22", "23", "28", "0L", "0P"].contains(String(code.prefix(2)))
+    }
+}

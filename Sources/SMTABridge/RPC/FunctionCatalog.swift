@@ -1,0 +1,146 @@
+import Logging
+import PostgresNIO
+import SMTACore
+
+/// The `public` functions of the database, as the bridge calls them: names, input arguments,
+/// result shapes and who may execute them, read from `pg_catalog`.
+///
+/// Loaded on first use and reloaded when a request names a function it does not know (at most
+/// once per ``minimumReloadInterval``) and every ``refreshInterval``, so functions added by a
+/// migration become callable without restarting the bridge.
+actor FunctionCatalog {
+    /// The shortest time between two reloads caused by unknown names.
+    let minimumReloadInterval: Duration
+    /// How often the catalog is reloaded in the background.
+    let refreshInterval: Duration
+
+    private let client: PostgresClient
+    private let logger: Logger
+    private var functions: [String: [RPCFunction]]?
+    private var loadedAt: ContinuousClock.Instant?
+
+    /// Creates an empty catalog over `client`.
+    init(
+        client: PostgresClient, refreshInterval: Duration = .seconds(10),
+        minimumReloadInterval: Duration = .seconds(1), logger: Logger
+    ) {
+        self.client = client
+        self.refreshInterval = refreshInterval
+        self.minimumReloadInterval = minimumReloadInterval
+        self.logger = logger
+    }
+
+    /// The overloads of `name` (empty when there is none), loading or reloading as needed.
+    /// - Throws: ``DatabaseError`` when the catalog cannot be read.
+    func overloads(of name: String) async throws -> [RPCFunction] {
+        if functions == nil {
+            try await reload()
+        }
+        if let found = functions?[name], !found.isEmpty {
+            return found
+        }
+        if let loadedAt, loadedAt.duration(to: .now) >= minimumReloadInterval {
+            try await reload()
+        }
+        return functions?[name] ?? []
+    }
+
+    /// Reloads every `refreshInterval` until the calling task is cancelled; failures are logged
+    /// and the previous catalog stays in use.
+    func refreshPeriodically() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: refreshInterval)
+            } catch {
+                return
+            }
+            do {
+                try await reload()
+            } catch {
+                logger.debug("catalog refresh failed: \(DatabaseError(error))")
+            }
+        }
+    }
+
+    /// Reads the catalog now.
+    /// - Throws: ``DatabaseError`` when it cannot be read.
+    func reload() async throws {
+        let rows: [PostgresRow]
+        do {
+            rows = try await client.withConnection { connection in
+                try await connection.guardedQuery(Self.query, logger: logger)
+            }
+        } catch {
+            throw DatabaseError(error)
+        }
+        var loaded: [String: [RPCFunction]] = [:]
+        for row in rows {
+            let function = try Self.function(from: row)
+            loaded[function.name, default: []].append(function)
+        }
+        functions = loaded
+        loadedAt = .now
+        logger.debug("catalog loaded", metadata: ["functions": "\(rows.count)"])
+    }
+
+    private static func function(from row: PostgresRow) throws -> RPCFunction {
+        let (name, names, modes, types, defaults, returnsSet, returnKind, isReadOnly, anon, authenticated, service) =
+            try row.decode((String, [String], [String], [String], Int, Bool, String, Bool, Bool, Bool, Bool).self)
+        // names, modes and types cover every argument (input and output) in order.
+        var inputs: [(name: String, type: String)] = []
+        var outputs: [String] = []
+        for index in types.indices {
+            let mode = index < modes.count ? modes[index] : "i"
+            let argumentName = index < names.count ? names[index] : ""
+            switch mode {
+            case "i", "b", "v": inputs.append((argumentName, types[index]))
+            default: outputs.append(argumentName)
+            }
+        }
+        let firstDefault = inputs.count - defaults
+        let arguments = inputs.enumerated().map { index, input in
+            RPCFunction.Argument(name: input.name, type: input.type, hasDefault: index >= firstDefault)
+        }
+        let shape: RPCFunction.ResultShape
+        switch (returnKind, returnsSet) {
+        case ("void", _): shape = .void
+        case ("composite", true): shape = outputs.count == 1 && modes.contains("t") ? .singleColumnRows(outputs[0]) : .rows
+        case ("composite", false): shape = .row
+        case (_, true): shape = outputs.count == 1 ? .singleColumnRows(outputs[0]) : .scalars
+        default: shape = .scalar
+        }
+        var roles: Set<Identity.Role> = []
+        if anon { roles.insert(.anon) }
+        if authenticated { roles.insert(.authenticated) }
+        if service { roles.insert(.serviceRole) }
+        return RPCFunction(name: name, arguments: arguments, shape: shape, isReadOnly: isReadOnly, executableBy: roles)
+    }
+
+    /// One row per plain function in `public` (no procedures, aggregates or window functions).
+    /// return_kind: `void`, `composite` (a row type, or `record` with OUT parameters) or `scalar`.
+    private static let query: PostgresQuery = """
+        select p.proname::text,
+               coalesce(p.proargnames, '{}')::text[],
+               coalesce(p.proargmodes::text[], '{}'),
+               array(select pg_catalog.format_type(t.oid, null)
+                     from unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) with ordinality as t(oid, n)
+                     order by t.n),
+               p.pronargdefaults::int,
+               p.proretset,
+               case
+                   when p.prorettype = 'pg_catalog.void'::pg_catalog.regtype then 'void'
+                   when t.typtype = 'c' then 'composite'
+                   when p.prorettype = 'pg_catalog.record'::pg_catalog.regtype and p.proallargtypes is not null
+                       then 'composite'
+                   else 'scalar'
+               end,
+               p.provolatile in ('s', 'i'),
+               pg_catalog.has_function_privilege('anon', p.oid, 'execute'),
+               pg_catalog.has_function_privilege('authenticated', p.oid, 'execute'),
+               pg_catalog.has_function_privilege('service_role', p.oid, 'execute')
+        from pg_catalog.pg_proc p
+        join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+        join pg_catalog.pg_type t on t.oid = p.prorettype
+        where n.nspname = 'public' and p.prokind = 'f'
+        """
+}

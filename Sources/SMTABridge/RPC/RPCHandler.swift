@@ -1,0 +1,169 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import SMTACore
+
+/// Answers `/rpc/{function}` as PostgREST does: authenticates the caller with the adapter,
+/// checks the function and its arguments against the catalog, calls it through the gate in one
+/// round trip and shapes the result.
+///
+/// Nothing reaches the database before the credential is verified, the function is known, the
+/// caller's role may execute it and the arguments match its signature.
+struct RPCHandler: Sendable {
+    let adapter: any IdentityAdapter
+    let gate: Gate
+    let catalog: FunctionCatalog
+    let availability: DatabaseAvailability
+    let maxBodySize: Int
+
+    /// Media type asking for a single object instead of an array.
+    static let objectMediaType = "application/vnd.pgrst.object+json"
+
+    /// Answers one call; `readOnly` is true for `GET`, whose arguments come from the query.
+    func respond(to request: Request, context: some RequestContext, readOnly: Bool) async -> Response {
+        var role = Identity.Role.anon
+        do {
+            let name = try context.parameters.require("function")
+            try Self.checkProfile(request.headers)
+            let identity: Identity
+            do {
+                identity = try await adapter.identify(Credentials(headers: request.headers.map { ($0.name.rawName, $0.value) }))
+            } catch {
+                context.logger.notice("credential refused", metadata: ["reason": "\(error.description)"])
+                throw BridgeError(error)
+            }
+            role = identity.role
+            let arguments = readOnly ? try RPCArguments(query: request.uri.query) : try await body(of: request)
+            if await availability.isDown {
+                throw BridgeError.databaseUnavailable(retryAfterSeconds: 1)
+            }
+            let function = try await resolve(name, arguments: arguments.names)
+            guard function.executableBy.contains(identity.role) else {
+                throw BridgeError(
+                    status: identity.role == .anon ? .unauthorized : .forbidden, code: "42501",
+                    message: "permission denied for function \(function.name)")
+            }
+            if readOnly && !function.isReadOnly {
+                throw BridgeError(
+                    status: .methodNotAllowed, code: "PGRST101",
+                    message: "\(function.name) may change data: call it with POST")
+            }
+            let statement = CallStatement.make(function, given: arguments.names)
+            let result = try await gate.call(statement, arguments: arguments.json, as: identity)
+            return try Self.response(result, shape: function.shape, wantsObject: Self.wantsObject(request.headers))
+        } catch let error as BridgeError {
+            return error.response()
+        } catch let error as DatabaseError {
+            if BridgeError(error, role: role, requestID: context.id).status == .serviceUnavailable {
+                await availability.reportUnreachable(error)
+            }
+            context.logger.info("database refused the call", metadata: ["error": "\(error)"])
+            return BridgeError(error, role: role, requestID: context.id).response()
+        } catch {
+            context.logger.error("unexpected failure", metadata: ["error": "\(String(reflecting: error))"])
+            return BridgeError.internalError(requestID: context.id).response()
+        }
+    }
+
+    private func body(of request: Request) async throws -> RPCArguments {
+        let type = request.headers[.contentType]?.lowercased() ?? "application/json"
+        let isForm = type.hasPrefix("application/x-www-form-urlencoded")
+        guard isForm || type.hasPrefix("application/json") || type.hasPrefix(Self.objectMediaType) else {
+            throw BridgeError(
+                status: .unsupportedMediaType, code: "PGRST107",
+                message: "The request body must be application/json or application/x-www-form-urlencoded")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maxBodySize)
+        } catch {
+            throw BridgeError(
+                status: .contentTooLarge, code: "PGRST102",
+                message: "The request body is larger than \(maxBodySize) bytes")
+        }
+        return isForm ? try RPCArguments(query: String(buffer: buffer)) : try RPCArguments(body: buffer)
+    }
+
+    /// The overload of `name` that `given` calls.
+    private func resolve(_ name: String, arguments given: Set<String>) async throws -> RPCFunction {
+        let overloads = try await catalog.overloads(of: name)
+        guard !overloads.isEmpty else {
+            throw BridgeError.unknownFunction(name)
+        }
+        let matching = overloads.filter { $0.accepts(given) }
+        if matching.count == 1 {
+            return matching[0]
+        }
+        if matching.isEmpty {
+            throw Self.argumentMismatch(overloads, given: given)
+        }
+        // Several overloads accept these names: the one taking exactly them, if unique.
+        let exact = matching.filter { Set($0.arguments.map(\.name)) == given }
+        guard exact.count == 1 else {
+            throw BridgeError(
+                status: .multipleChoices, code: "PGRST203",
+                message: "Could not choose the best candidate function between: "
+                    + matching.map { "public.\($0.signature)" }.joined(separator: ", "),
+                hint: "Name every argument of the function you mean.")
+        }
+        return exact[0]
+    }
+
+    private static func argumentMismatch(_ overloads: [RPCFunction], given: Set<String>) -> BridgeError {
+        let signatures = overloads.map { "public.\($0.signature)" }.joined(separator: "; ")
+        if overloads.count == 1, let function = overloads.first {
+            let known = Set(function.arguments.map(\.name))
+            if let unknown = given.subtracting(known).sorted().first {
+                return .invalidBody("public.\(function.name) has no argument \(unknown)", hint: "Its signature is \(signatures).")
+            }
+            if let missing = function.arguments.first(where: { !$0.hasDefault && !given.contains($0.name) }) {
+                return .invalidBody(
+                    "public.\(function.name) needs the argument \(missing.name) (\(missing.type))",
+                    hint: "Its signature is \(signatures).")
+            }
+        }
+        return .invalidBody(
+            "No overload of public.\(overloads[0].name) takes the arguments \(given.sorted().joined(separator: ", "))",
+            hint: "The signatures are \(signatures).")
+    }
+
+    /// Refuses `Accept-Profile` / `Content-Profile` naming a schema other than `public`.
+    private static func checkProfile(_ headers: HTTPFields) throws(BridgeError) {
+        for name in ["Accept-Profile", "Content-Profile"] {
+            if let field = HTTPField.Name(name), let schema = headers[field], schema != "public" {
+                throw BridgeError(
+                    status: .notAcceptable, code: "PGRST106",
+                    message: "The schema must be one of the following: public")
+            }
+        }
+    }
+
+    private static func wantsObject(_ headers: HTTPFields) -> Bool {
+        headers[.accept]?.lowercased().contains(objectMediaType) ?? false
+    }
+
+    /// The HTTP answer for a function's JSON result.
+    static func response(_ result: ByteBuffer?, shape: RPCFunction.ResultShape, wantsObject: Bool) throws -> Response {
+        if case .void = shape {
+            return Response(status: .noContent)
+        }
+        var body = result ?? ByteBuffer(string: "null")
+        var contentType = "application/json; charset=utf-8"
+        if wantsObject {
+            contentType = "\(objectMediaType); charset=utf-8"
+            if shape.isSet {
+                let elements = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [Any] ?? []
+                guard elements.count == 1 else {
+                    throw BridgeError(
+                        status: .notAcceptable, code: "PGRST116",
+                        message: "JSON object requested, multiple (or no) rows returned",
+                        details: "The result contains \(elements.count) rows")
+                }
+                body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: elements[0], options: [.fragmentsAllowed]))
+            }
+        }
+        return Response(
+            status: .ok, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: body))
+    }
+}

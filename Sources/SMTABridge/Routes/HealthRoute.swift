@@ -1,0 +1,37 @@
+import Hummingbird
+import PostgresNIO
+import SMTACore
+
+/// `GET /health`: 200 when the process serves and the database answers, 503 otherwise.
+///
+/// Body: `{"status":"ok"|"unavailable","database":"up"|"down"}`. The database check is a
+/// `select 1` through the pool, bounded by two seconds.
+struct HealthRoute: Sendable {
+    let client: PostgresClient
+    let availability: DatabaseAvailability
+
+    func respond(context: some RequestContext) async -> Response {
+        var up = !(await availability.isDown)
+        if up {
+            let client = client
+            let logger = context.logger
+            let answered = await Deadline.run(within: .seconds(2)) {
+                try await client.withConnection { try await $0.guardedQuery("select 1", logger: logger) }
+            }
+            if case .failure(let error) = answered ?? .failure(DatabaseError(sqlState: nil, message: "no answer within 2 s")) {
+                up = false
+                let reason = DatabaseError(error)
+                if reason.isConnectionFailure || reason.sqlState?.hasPrefix("08") == true || reason.sqlState?.hasPrefix("57P0") == true {
+                    await availability.reportUnreachable(reason)
+                }
+            }
+        }
+        let body = up ? #"{"status":"ok","database":"up"}"# : #"{"status":"unavailable","database":"down"}"#
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        if !up {
+            headers[.retryAfter] = "1"
+        }
+        return Response(
+            status: up ? .ok : .serviceUnavailable, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+}

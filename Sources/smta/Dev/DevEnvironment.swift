@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SMTACore
+import SMTADev
+
+/// The local system `smta dev` runs: a private PostgreSQL cluster, a database migrated for the
+/// adapter, and (for Payload) the SQLite sessions file, all under one folder.
+struct DevEnvironment {
+    let folder: String
+    let setup: DevSetup
+    let adapter: AdapterChoice
+    let cluster: LocalCluster
+
+    /// The tenant database's name for the adapter (one per adapter, so both can be tried).
+    var databaseName: String { "smta_\(adapter.rawValue)" }
+    /// The tenant database.
+    var databaseURL: DatabaseURL { cluster.url(database: databaseName) }
+
+    /// Opens the environment in `folder`, creating what is missing, starting the cluster when it
+    /// is stopped and migrating the database. `say` reports each long step.
+    static func prepare(folder: String, adapter: AdapterChoice, say: @escaping @Sendable (String) -> Void) async throws -> DevEnvironment {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var setup: DevSetup
+        if let saved = try DevSetup.load(from: folder) {
+            setup = saved
+        } else {
+            setup = try DevSetup.make()
+            try setup.save(to: folder)
+        }
+        let binaries = try PostgresBinaries.locate()
+        var cluster = LocalCluster(directory: DevSetup.clusterDirectory(in: folder), port: setup.postgresPort, binaries: binaries)
+        if !cluster.exists {
+            say("Creating a private PostgreSQL cluster in \(cluster.dataDirectory) (initdb)…")
+            try cluster.create()
+        }
+        if !cluster.isRunning {
+            if !Self.isFree(port: setup.postgresPort) {
+                setup.postgresPort = try LocalCluster.freePort()
+                try setup.save(to: folder)
+                cluster = LocalCluster(directory: cluster.dataDirectory, port: setup.postgresPort, binaries: binaries)
+            }
+            say("Starting PostgreSQL on 127.0.0.1:\(setup.postgresPort)…")
+            try cluster.start()
+        }
+        let environment = DevEnvironment(folder: folder, setup: setup, adapter: adapter, cluster: cluster)
+        try await environment.createDatabase()
+        let migrator = Migrator(migrations: adapter.migrations)
+        let applied = try await migrator.migrate(environment.databaseURL) { step in
+            if case .applying(let migration) = step { say("  migrating: \(migration.id)") }
+        }
+        if !applied.isEmpty {
+            say("Applied \(applied.count) migration(s) to \(environment.databaseName).")
+        }
+        return environment
+    }
+
+    /// The configuration `smta serve` would need for this environment.
+    func configuration(port: Int) -> Configuration {
+        var values: [Configuration.Key: String] = [
+            .adapter: adapter.rawValue, .databaseURL: databaseURL.description, .port: String(port),
+            .secretsKey: setup.secretsKey,
+        ]
+        switch adapter {
+        case .payload:
+            values[.payloadSecret] = setup.payloadSecret
+            values[.payloadDatabase] = DevSetup.payloadDatabase(in: folder)
+        case .supabase:
+            values[.jwtSecret] = setup.jwtSecret
+        }
+        return Configuration(values: values)
+    }
+
+    /// A credential for `email`, valid for `lifetime` seconds: for Payload, the user is created
+    /// in the SQLite file when missing and gets a new session.
+    func token(email: String, lifetime: TimeInterval) throws -> String {
+        switch adapter {
+        case .payload:
+            let database = try DevPayloadDatabase(path: DevSetup.payloadDatabase(in: folder))
+            let id = try database.userID(email: email)
+            let sid = try database.openSession(userID: id, lifetime: lifetime)
+            return DevToken.payload(id: id, email: email, sid: sid, secret: setup.payloadSecret, lifetime: lifetime)
+        case .supabase:
+            return DevToken.supabase(
+                userID: DevToken.supabaseUserID(email: email), email: email, secret: setup.jwtSecret, lifetime: lifetime)
+        }
+    }
+
+    /// The header carrying a credential, as the adapter's platform sends it.
+    var authorizationScheme: String { adapter == .payload ? "JWT" : "Bearer" }
+
+    private func createDatabase() async throws {
+        let admin = cluster.url()
+        var configuration = try admin.connectionConfiguration()
+        configuration.options.additionalStartupParameters = [("application_name", "smta-dev")]
+        let logger = Logger(label: "smta.dev")
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        do {
+            let rows = try await connection.guardedQuery(
+                "select 1 from pg_catalog.pg_database where datname = \(databaseName)", logger: logger)
+            if rows.isEmpty {
+                // The name is one of two fixed identifiers (smta_payload, smta_supabase).
+                _ = try await connection.guardedQuery(PostgresQuery(unsafeSQL: "create database \(databaseName)"), logger: logger)
+            }
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try await connection.close()
+    }
+
+    private static func isFree(port: Int) -> Bool {
+        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socketFD >= 0 else { return false }
+        defer { close(socketFD) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
