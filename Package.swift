@@ -142,6 +142,11 @@ let package = Package(
             path: "Tests/PayloadAdapterTests"
         ),
         .testTarget(
+            name: "BridgeTests",
+            dependencies: ["SMTABridge", "SMTACore", "SMTADev", "SMTASchema", "SMTASupabase", "SMTAPayload", "SMTATestSupport"],
+            path: "Tests/BridgeTests"
+        ),
+        .testTarget(
             name: "SchemaTests",
             dependencies: ["SMTACore", "SMTASchema", "SMTASupabase", "SMTAPayload", "SMTATestSupport"],
             path: "Tests/SchemaTests"

@@ -1,0 +1,56 @@
+import HTTPTypes
+import SMTACore
+import Testing
+
+@testable import SMTABridge
+
+@Suite("Database errors as PostgREST answers them")
+struct DatabaseErrorMappingTests {
+    private func mapped(_ code: String?, role: Identity.Role = .authenticated, message: String = "boom") -> BridgeError {
+        BridgeError(DatabaseError(sqlState: code, message: message, detail: "the detail", hint: "the hint"), role: role, requestID: "r-1")
+    }
+
+    @Test("PostgREST's status table: conflicts, not found, raise, privileges by role")
+    func statuses() {
+        #expect(mapped("23505").status == .conflict)
+        #expect(mapped("23503").status == .conflict)
+        #expect(mapped("42883").status == .notFound)
+        #expect(mapped("P0001").status == .badRequest)
+        #expect(mapped("22P02").status == .badRequest)
+        #expect(mapped("42501", role: .authenticated).status == .forbidden)
+        #expect(mapped("42501", role: .anon).status == .unauthorized)
+        #expect(mapped("25006").status == .methodNotAllowed)
+        #expect(mapped("XX000").status == .internalServerError)
+        #expect(mapped("PT402").status.code == 402)
+    }
+
+    @Test("an unreachable or restarting database is 503 with Retry-After")
+    func unavailable() {
+        for code in [nil, "08006", "57P01", "57P03", "53300"] {
+            let error = mapped(code)
+            #expect(error.status == .serviceUnavailable, "\(code ?? "connection failure")")
+            #expect(error.headers[.retryAfter] == "1")
+        }
+        #expect(mapped("53400").status == .internalServerError)
+    }
+
+    @Test("a function's own errors reach the caller with message, detail and hint")
+    func callerErrorsForwarded() {
+        let error = mapped("P0001", message: "Organization not found")
+        #expect(error.code == "P0001")
+        #expect(error.message == "Organization not found")
+        #expect(error.details == "the detail")
+        #expect(error.hint == "the hint")
+    }
+
+    @Test("internal errors never show the server's words, which can quote SQL")
+    func internalErrorsWithheld() {
+        for code in ["42601", "42703", "XX000", "58030"] {
+            let error = mapped(code, message: "syntax error at or near \"select secret\"")
+            #expect(error.code == code)
+            #expect(!error.message.contains("secret"))
+            #expect(error.details?.contains("r-1") == true)
+            #expect(error.hint == nil)
+        }
+    }
+}
