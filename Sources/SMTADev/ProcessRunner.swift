@@ -54,12 +54,25 @@ public enum ProcessRunner {
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
 
+        // The child starts with no blocked signal and default handlers: this process's threads
+        // may block signals (SIGALRM, SIGTERM) that programs such as pgbench -T rely on.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        var allSignals = sigset_t()
+        sigemptyset(&noSignals)
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
         let mergedEnvironment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let environmentStrings = mergedEnvironment.map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
         let spawnStatus = withCStrings(argv) { argvPointers in
             withCStrings(environmentStrings) { environmentPointers in
-                posix_spawnp(&pid, argv[0], &actions, nil, argvPointers, environmentPointers)
+                posix_spawnp(&pid, argv[0], &actions, &attributes, argvPointers, environmentPointers)
             }
         }
         guard spawnStatus == 0 else {
