@@ -54,7 +54,8 @@ public struct Bridge: Sendable {
         let rpc = RPCHandler(
             adapter: adapter, gate: gate, catalog: catalog, availability: availability, maxBodySize: settings.maxBodySize)
         let router = Self.router(
-            rpc: rpc, health: HealthRoute(client: client, availability: availability), timeout: settings.requestTimeout)
+            rpc: rpc, health: HealthRoute(client: client, availability: availability), timeout: settings.requestTimeout,
+            inFlight: InFlightRequests(capacity: settings.poolSize))
 
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
             maxHeaderFieldSize: settings.maxHeaderSize, maxHeaderListSize: settings.maxHeaderSize, maxHeaderFieldCount: 100)
@@ -75,17 +76,19 @@ public struct Bridge: Sendable {
         try await app.runService(gracefulShutdownSignals: gracefulShutdownSignals)
     }
 
-    private static func router(rpc: RPCHandler, health: HealthRoute, timeout: Duration) -> Router<BasicRequestContext> {
+    private static func router(
+        rpc: RPCHandler, health: HealthRoute, timeout: Duration, inFlight: InFlightRequests
+    ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestLogMiddleware())
         for prefix in ["/rpc", "/rest/v1/rpc"] {
             router.post("\(prefix)/:function") { request, context in
-                await Self.withinBudget(timeout, context: context) {
+                await Self.withinBudget(timeout, inFlight: inFlight, context: context) {
                     await rpc.respond(to: request, context: context, readOnly: false)
                 }
             }
             router.get("\(prefix)/:function") { request, context in
-                await Self.withinBudget(timeout, context: context) {
+                await Self.withinBudget(timeout, inFlight: inFlight, context: context) {
                     await rpc.respond(to: request, context: context, readOnly: true)
                 }
             }
@@ -101,14 +104,25 @@ public struct Bridge: Sendable {
         return router
     }
 
-    /// Answers 504 when `work` takes longer than `timeout`.
+    /// Answers 504 when `work` takes longer than `timeout`, for requests that must queue.
+    ///
+    /// A request that finds a connection free runs without a timer: its statement is bounded by
+    /// `statement_timeout`, its credential check by the adapter's own timeouts. The timer (two
+    /// child tasks, about a third of a request's CPU) is paid only when more requests are in
+    /// flight than the pool has connections, where waits can grow.
     private static func withinBudget(
-        _ timeout: Duration, context: BasicRequestContext, _ work: @escaping @Sendable () async -> Response
+        _ timeout: Duration, inFlight: InFlightRequests, context: BasicRequestContext,
+        _ work: @escaping @Sendable () async -> Response
     ) async -> Response {
-        if case .success(let response) = await Deadline.run(within: timeout, work) {
-            return response
+        guard inFlight.enter() else {
+            defer { inFlight.leave() }
+            if let response = await Deadline.run(within: timeout, work) {
+                return response
+            }
+            context.logger.warning("request exceeded its time budget", metadata: ["timeout": "\(timeout)"])
+            return BridgeError(status: .gatewayTimeout, code: "PGRST003", message: "The request took longer than \(timeout)").response()
         }
-        context.logger.warning("request exceeded its time budget", metadata: ["timeout": "\(timeout)"])
-        return BridgeError(status: .gatewayTimeout, code: "PGRST003", message: "The request took longer than \(timeout)").response()
+        defer { inFlight.leave() }
+        return await work()
     }
 }

@@ -1,49 +1,31 @@
-/// Runs work against a deadline without waiting for work that ignores cancellation.
+import NIOCore
+import NIOPosix
+
+/// Runs work against a deadline.
 enum Deadline {
-    /// Runs `operation`; returns its result, or nil when `duration` passed first (the operation
-    /// is then cancelled and left to finish on its own).
-    static func run<T: Sendable>(
-        within duration: Duration, _ operation: @escaping @Sendable () async throws -> T
-    ) async -> Result<T, any Error>? {
-        let race = Race<T>()
-        let work = Task {
-            let result: Result<T, any Error>
-            do {
-                result = .success(try await operation())
-            } catch {
-                result = .failure(error)
+    /// Runs `work` beside a timer; returns its result, or nil when `duration` passed first. The
+    /// work is then cancelled: a wait for a connection ends at once, and a statement already sent
+    /// is bounded by `statement_timeout`.
+    ///
+    /// The timer is an event-loop timer: `Task.sleep` would go through Dispatch's timer thread,
+    /// which cost the bridge about a tenth of its CPU per request.
+    static func run<T: Sendable>(within duration: Duration, _ work: @escaping @Sendable () async -> T) async -> T? {
+        await withTaskGroup(of: T?.self) { group in
+            group.addTask { await work() }
+            group.addTask {
+                let nanoseconds = duration.components.seconds * 1_000_000_000
+                    + duration.components.attoseconds / 1_000_000_000
+                let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(nanoseconds)) {}
+                await withTaskCancellationHandler {
+                    _ = try? await timer.futureResult.get()
+                } onCancel: {
+                    timer.cancel()
+                }
+                return nil
             }
-            await race.finish(result)
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
         }
-        let timer = Task {
-            try await Task.sleep(for: duration)
-            await race.finish(nil)
-        }
-        let outcome = await race.outcome()
-        timer.cancel()
-        if outcome == nil {
-            work.cancel()
-        }
-        return outcome
-    }
-}
-
-/// The first of two finishers wins.
-private actor Race<T: Sendable> {
-    private var result: Result<T, any Error>??
-    private var waiter: CheckedContinuation<Result<T, any Error>?, Never>?
-
-    func finish(_ value: Result<T, any Error>?) {
-        guard result == nil else { return }
-        result = .some(value)
-        waiter?.resume(returning: value)
-        waiter = nil
-    }
-
-    func outcome() async -> Result<T, any Error>? {
-        if let result {
-            return result
-        }
-        return await withCheckedContinuation { waiter = $0 }
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import PostgresNIO
 import SMTACore
 
@@ -7,7 +8,8 @@ import SMTACore
 ///
 /// Loaded on first use and reloaded when a request names a function it does not know (at most
 /// once per ``minimumReloadInterval``) and every ``refreshInterval``, so functions added by a
-/// migration become callable without restarting the bridge.
+/// migration become callable without restarting the bridge. A known name is served from the
+/// loaded snapshot under a lock, without an actor hop; reloads are serialised by the actor.
 actor FunctionCatalog {
     /// The shortest time between two reloads caused by unknown names.
     let minimumReloadInterval: Duration
@@ -16,7 +18,7 @@ actor FunctionCatalog {
 
     private let client: PostgresClient
     private let logger: Logger
-    private var functions: [String: [RPCFunction]]?
+    private nonisolated let snapshot = NIOLockedValueBox<[String: [RPCFunction]]?>(nil)
     private var loadedAt: ContinuousClock.Instant?
 
     /// Creates an empty catalog over `client`.
@@ -32,17 +34,24 @@ actor FunctionCatalog {
 
     /// The overloads of `name` (empty when there is none), loading or reloading as needed.
     /// - Throws: ``DatabaseError`` when the catalog cannot be read.
-    func overloads(of name: String) async throws -> [RPCFunction] {
-        if functions == nil {
-            try await reload()
-        }
-        if let found = functions?[name], !found.isEmpty {
+    nonisolated func overloads(of name: String) async throws -> [RPCFunction] {
+        if let found = snapshot.withLockedValue({ $0?[name] }), !found.isEmpty {
             return found
         }
-        if let loadedAt, loadedAt.duration(to: .now) >= minimumReloadInterval {
+        return try await reloadingOverloads(of: name)
+    }
+
+    /// The overloads of `name` after loading the catalog, or reloading it when `name` is missing
+    /// and the last load is older than ``minimumReloadInterval``.
+    private func reloadingOverloads(of name: String) async throws -> [RPCFunction] {
+        if snapshot.withLockedValue({ $0 == nil }) {
+            try await reload()
+        } else if snapshot.withLockedValue({ $0?[name] }) == nil,
+            let loadedAt, loadedAt.duration(to: .now) >= minimumReloadInterval
+        {
             try await reload()
         }
-        return functions?[name] ?? []
+        return snapshot.withLockedValue { $0?[name] } ?? []
     }
 
     /// Reloads every `refreshInterval` until the calling task is cancelled; failures are logged
@@ -78,7 +87,7 @@ actor FunctionCatalog {
             let function = try Self.function(from: row)
             loaded[function.name, default: []].append(function)
         }
-        functions = loaded
+        snapshot.withLockedValue { $0 = loaded }
         loadedAt = .now
         logger.debug("catalog loaded", metadata: ["functions": "\(rows.count)"])
     }

@@ -35,7 +35,7 @@ struct RPCHandler: Sendable {
             }
             role = identity.role
             let arguments = readOnly ? try RPCArguments(query: request.uri.query) : try await body(of: request)
-            if await availability.isDown {
+            if availability.isDown {
                 throw BridgeError.databaseUnavailable(retryAfterSeconds: 1)
             }
             let function = try await resolve(name, arguments: arguments.names)
@@ -56,7 +56,7 @@ struct RPCHandler: Sendable {
             return error.response()
         } catch let error as DatabaseError {
             if BridgeError(error, role: role, requestID: context.id).status == .serviceUnavailable {
-                await availability.reportUnreachable(error)
+                availability.reportUnreachable(error)
             }
             context.logger.info("database refused the call", metadata: ["error": "\(error)"])
             return BridgeError(error, role: role, requestID: context.id).response()

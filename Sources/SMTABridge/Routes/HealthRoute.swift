@@ -11,18 +11,23 @@ struct HealthRoute: Sendable {
     let availability: DatabaseAvailability
 
     func respond(context: some RequestContext) async -> Response {
-        var up = !(await availability.isDown)
+        var up = !availability.isDown
         if up {
             let client = client
             let logger = context.logger
-            let answered = await Deadline.run(within: .seconds(2)) {
-                try await client.withConnection { try await $0.guardedQuery("select 1", logger: logger) }
+            let answered: Result<Void, DatabaseError>? = await Deadline.run(within: .seconds(2)) {
+                do {
+                    _ = try await client.withConnection { try await $0.guardedQuery("select 1", logger: logger) }
+                    return .success(())
+                } catch {
+                    return .failure(DatabaseError(error))
+                }
             }
             if case .failure(let error) = answered ?? .failure(DatabaseError(sqlState: nil, message: "no answer within 2 s")) {
                 up = false
                 let reason = DatabaseError(error)
                 if reason.isConnectionFailure || reason.sqlState?.hasPrefix("08") == true || reason.sqlState?.hasPrefix("57P0") == true {
-                    await availability.reportUnreachable(reason)
+                    availability.reportUnreachable(reason)
                 }
             }
         }
