@@ -55,7 +55,7 @@ public struct Bridge: Sendable {
             adapter: adapter, gate: gate, catalog: catalog, availability: availability, maxBodySize: settings.maxBodySize)
         let router = Self.router(
             rpc: rpc, health: HealthRoute(client: client, availability: availability), timeout: settings.requestTimeout,
-            inFlight: InFlightRequests(capacity: settings.poolSize))
+            inFlight: InFlightRequests(capacity: settings.poolSize), availability: availability)
 
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
             maxHeaderFieldSize: settings.maxHeaderSize, maxHeaderListSize: settings.maxHeaderSize, maxHeaderFieldCount: 100)
@@ -77,20 +77,29 @@ public struct Bridge: Sendable {
     }
 
     private static func router(
-        rpc: RPCHandler, health: HealthRoute, timeout: Duration, inFlight: InFlightRequests
+        rpc: RPCHandler, health: HealthRoute, timeout: Duration, inFlight: InFlightRequests,
+        availability: DatabaseAvailability
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestLogMiddleware())
         for prefix in ["/rpc", "/rest/v1/rpc"] {
             router.post("\(prefix)/:function") { request, context in
-                await Self.withinBudget(timeout, inFlight: inFlight, context: context) {
+                await Self.withinBudget(timeout, inFlight: inFlight, availability: availability, context: context) {
                     await rpc.respond(to: request, context: context, readOnly: false)
                 }
             }
             router.get("\(prefix)/:function") { request, context in
-                await Self.withinBudget(timeout, inFlight: inFlight, context: context) {
+                await Self.withinBudget(timeout, inFlight: inFlight, availability: availability, context: context) {
                     await rpc.respond(to: request, context: context, readOnly: true)
                 }
+            }
+            // HEAD answers as GET does, without the body (postgrest-py's rpc(head=True)).
+            router.head("\(prefix)/:function") { request, context in
+                var response = await Self.withinBudget(timeout, inFlight: inFlight, availability: availability, context: context) {
+                    await rpc.respond(to: request, context: context, readOnly: true)
+                }
+                response.body = ResponseBody()
+                return response
             }
             for method in [HTTPRequest.Method.put, .patch, .delete] {
                 router.on("\(prefix)/:function", method: method) { _, _ in
@@ -104,25 +113,34 @@ public struct Bridge: Sendable {
         return router
     }
 
-    /// Answers 504 when `work` takes longer than `timeout`, for requests that must queue.
+    /// Runs `work` under the request budget when it may wait for a connection.
     ///
     /// A request that finds a connection free runs without a timer: its statement is bounded by
     /// `statement_timeout`, its credential check by the adapter's own timeouts. The timer (two
     /// child tasks, about a third of a request's CPU) is paid only when more requests are in
-    /// flight than the pool has connections, where waits can grow.
+    /// flight than the pool has connections (504 past `timeout`), and while the database is
+    /// recovering from an outage, when the pool may still be waiting out its reconnection
+    /// backoff (503 with `Retry-After` past five seconds).
     private static func withinBudget(
-        _ timeout: Duration, inFlight: InFlightRequests, context: BasicRequestContext,
-        _ work: @escaping @Sendable () async -> Response
+        _ timeout: Duration, inFlight: InFlightRequests, availability: DatabaseAvailability,
+        context: BasicRequestContext, _ work: @escaping @Sendable () async -> Response
     ) async -> Response {
-        guard inFlight.enter() else {
-            defer { inFlight.leave() }
-            if let response = await Deadline.run(within: timeout, work) {
-                return response
-            }
-            context.logger.warning("request exceeded its time budget", metadata: ["timeout": "\(timeout)"])
-            return BridgeError(status: .gatewayTimeout, code: "PGRST003", message: "The request took longer than \(timeout)").response()
-        }
+        let fits = inFlight.enter()
         defer { inFlight.leave() }
-        return await work()
+        let recovering: Bool
+        if case .recovering = availability.state { recovering = true } else { recovering = false }
+        guard !fits || recovering else {
+            return await work()
+        }
+        let budget = recovering ? min(timeout, .seconds(5)) : timeout
+        if let response = await Deadline.run(within: budget, work) {
+            return response
+        }
+        if recovering {
+            context.logger.notice("no database connection yet after an outage", metadata: ["waited": "\(budget)"])
+            return BridgeError.databaseUnavailable(retryAfterSeconds: 1).response()
+        }
+        context.logger.warning("request exceeded its time budget", metadata: ["timeout": "\(budget)"])
+        return BridgeError(status: .gatewayTimeout, code: "PGRST003", message: "The request took longer than \(budget)").response()
     }
 }

@@ -16,6 +16,8 @@ struct DatabaseErrorMappingTests {
         #expect(mapped("23503").status == .conflict)
         #expect(mapped("42883").status == .notFound)
         #expect(mapped("P0001").status == .badRequest)
+        #expect(mapped("P0002").status == .notFound)
+        #expect(mapped("P0003").status == .internalServerError)
         #expect(mapped("22P02").status == .badRequest)
         #expect(mapped("42501", role: .authenticated).status == .forbidden)
         #expect(mapped("42501", role: .anon).status == .unauthorized)
@@ -36,8 +38,8 @@ struct DatabaseErrorMappingTests {
 
     @Test("a function's own errors reach the caller with message, detail and hint")
     func callerErrorsForwarded() {
-        let error = mapped("P0001", message: "Organization not found")
-        #expect(error.code == "P0001")
+        let error = mapped("P0002", message: "Organization not found")
+        #expect(error.code == "P0002")
         #expect(error.message == "Organization not found")
         #expect(error.details == "the detail")
         #expect(error.hint == "the hint")

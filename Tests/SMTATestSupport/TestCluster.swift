@@ -50,8 +50,18 @@ public actor TestCluster {
         let cluster = try running()
         counter += 1
         let name = "test_\(counter)"
-        try await TestSQL.execute("create database \(name) template \(template)", on: cluster.url())
-        return cluster.url(database: name)
+        // A template is briefly "being accessed by other users" (55006) right after its last
+        // connection closed, or while autovacuum visits it: wait that out.
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try await TestSQL.execute("create database \(name) template \(template)", on: cluster.url())
+                return cluster.url(database: name)
+            } catch let error as DatabaseError where error.sqlState == "55006" && attempt < 100 {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
     }
 }
 

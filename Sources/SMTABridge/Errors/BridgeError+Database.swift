@@ -6,8 +6,10 @@ extension BridgeError {
     ///
     /// Statuses follow PostgREST's table (409 for `23505`, 404 for `42883`, 401/403 for `42501`,
     /// 400 for `P0001` and unlisted codes, 500 for internal classes, `PTxyz` for status `xyz`),
-    /// with one difference: a server shutting down or starting (`57P01`–`57P03`) is 503, like a
-    /// lost connection, because the bridge recovers from it by itself.
+    /// with two differences: `P0002`, which SMTA's functions raise for "not found", is 404 with
+    /// the function's message (PostgREST would answer 500); and a server shutting down or
+    /// starting (`57P01`–`57P03`) is 503, like a lost connection, because the bridge recovers
+    /// from it by itself.
     ///
     /// The server's message, detail and hint reach the client only for the errors a function
     /// raises for its caller (exceptions, data and constraint errors, privileges, timeouts);
@@ -59,6 +61,7 @@ extension BridgeError {
         case "42P17", "53400": return .internalServerError
         case "42501": return role == .anon ? .unauthorized : .forbidden
         case "P0001": return .badRequest
+        case "P0002": return .notFound
         default: break
         }
         switch code.prefix(2) {
@@ -71,7 +74,7 @@ extension BridgeError {
 
     /// Whether the server's own words may reach the client.
     private static func isForCaller(_ code: String) -> Bool {
-        if code.hasPrefix("PT") || ["P0001", "42501", "57014", "25006", "40001", "40P01"].contains(code) {
+        if code.hasPrefix("PT") || ["P0001", "P0002", "42501", "57014", "25006", "40001", "40P01"].contains(code) {
             return true
         }
         return ["22", "23", "28", "0L", "0P"].contains(String(code.prefix(2)))

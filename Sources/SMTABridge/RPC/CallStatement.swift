@@ -5,8 +5,10 @@
 /// shapes the result as PostgREST does, as a single `json` value. Only names from the catalog,
 /// quoted, reach the text; the client's values travel as the bound parameter.
 enum CallStatement {
-    /// The statement calling `function` with the arguments named in `given`.
-    static func make(_ function: RPCFunction, given: Set<String>) -> String {
+    /// The statement calling `function` with the arguments named in `given`; `columns`, when
+    /// given (PostgREST's `select=`), narrows each result row to those columns, already checked
+    /// against the function's result.
+    static func make(_ function: RPCFunction, given: Set<String>, columns: [String]? = nil) -> String {
         let arguments = function.arguments.filter { given.contains($0.name) }
         let call = "public.\(quoted(function.name))("
             + arguments.map { "\(quoted($0.name)) => _a.\(quoted($0.name))" }.joined(separator: ", ") + ")"
@@ -25,15 +27,22 @@ enum CallStatement {
         case .scalar:
             return "select pg_catalog.to_json(\(call))" + source
         case .row:
-            return "select pg_catalog.to_json(_r)" + source + lateral + "\(call) as _r"
+            return "select \(row(columns))" + source + lateral + "\(call) as _r"
         case .rows:
-            return "select coalesce(pg_catalog.json_agg(_r), '[]')" + source + lateral + "\(call) as _r"
+            return "select coalesce(pg_catalog.json_agg(\(row(columns))), '[]')" + source + lateral + "\(call) as _r"
         case .singleColumnRows(let column):
-            return "select coalesce(pg_catalog.json_agg(pg_catalog.json_build_object(\(literal(column)), _r)), '[]')"
-                + source + lateral + "\(call) as _r"
+            let object = columns == [] ? "pg_catalog.json_build_object()" : "pg_catalog.json_build_object(\(literal(column)), _r)"
+            return "select coalesce(pg_catalog.json_agg(\(object)), '[]')" + source + lateral + "\(call) as _r"
         case .scalars:
             return "select coalesce(pg_catalog.json_agg(_r), '[]')" + source + lateral + "\(call) as _r"
         }
+    }
+
+    /// One result row `_r` as a JSON object: whole, or narrowed to `columns`.
+    private static func row(_ columns: [String]?) -> String {
+        guard let columns else { return "pg_catalog.to_json(_r)" }
+        let pairs = columns.map { "\(literal($0)), _r.\(quoted($0))" }.joined(separator: ", ")
+        return "pg_catalog.json_build_object(\(pairs))"
     }
 
     /// `name` as a quoted SQL identifier.

@@ -93,8 +93,8 @@ actor FunctionCatalog {
     }
 
     private static func function(from row: PostgresRow) throws -> RPCFunction {
-        let (name, names, modes, types, defaults, returnsSet, returnKind, isReadOnly, anon, authenticated, service) =
-            try row.decode((String, [String], [String], [String], Int, Bool, String, Bool, Bool, Bool, Bool).self)
+        let (name, names, modes, types, defaults, returnsSet, returnKind, isReadOnly, anon, authenticated, service, attributes) =
+            try row.decode((String, [String], [String], [String], Int, Bool, String, Bool, Bool, Bool, Bool, [String]).self)
         // names, modes and types cover every argument (input and output) in order.
         var inputs: [(name: String, type: String)] = []
         var outputs: [String] = []
@@ -122,7 +122,11 @@ actor FunctionCatalog {
         if anon { roles.insert(.anon) }
         if authenticated { roles.insert(.authenticated) }
         if service { roles.insert(.serviceRole) }
-        return RPCFunction(name: name, arguments: arguments, shape: shape, isReadOnly: isReadOnly, executableBy: roles)
+        // Result columns: the OUT / TABLE parameters, or the attributes of the returned row type.
+        let columns = outputs.isEmpty ? attributes : outputs
+        return RPCFunction(
+            name: name, arguments: arguments, shape: shape, columns: shape == .scalar || shape == .scalars || shape == .void ? [] : columns,
+            isReadOnly: isReadOnly, executableBy: roles)
     }
 
     /// One row per plain function in `public` (no procedures, aggregates or window functions).
@@ -146,7 +150,10 @@ actor FunctionCatalog {
                p.provolatile in ('s', 'i'),
                pg_catalog.has_function_privilege('anon', p.oid, 'execute'),
                pg_catalog.has_function_privilege('authenticated', p.oid, 'execute'),
-               pg_catalog.has_function_privilege('service_role', p.oid, 'execute')
+               pg_catalog.has_function_privilege('service_role', p.oid, 'execute'),
+               array(select a.attname::text from pg_catalog.pg_attribute a
+                     where a.attrelid = t.typrelid and a.attnum > 0 and not a.attisdropped
+                     order by a.attnum)
         from pg_catalog.pg_proc p
         join pg_catalog.pg_namespace n on n.oid = p.pronamespace
         join pg_catalog.pg_type t on t.oid = p.prorettype

@@ -9,38 +9,37 @@ struct RPCArguments: Sendable {
     var json: String
 
     /// Reads a `POST` body: a JSON object of named arguments; an empty body means none.
-    /// - Throws: ``BridgeError`` (400) for anything but a JSON object.
+    /// - Throws: ``BridgeError`` (400) for anything but one well-formed JSON object, or a key
+    ///   given twice.
     init(body: ByteBuffer) throws(BridgeError) {
-        let bytes = body.readableBytesView
+        let bytes = Array(body.readableBytesView)
         guard bytes.contains(where: { !Self.isWhitespace($0) }) else {
             self.init(names: [], json: "{}")
             return
         }
-        let data = Data(bytes)
-        let parsed: Any
+        let keys: [String]
         do {
-            parsed = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            keys = try JSONObjectScanner.keys(of: bytes)
         } catch {
-            throw .invalidBody("The request body is not valid JSON")
-        }
-        guard let object = parsed as? [String: Any] else {
             throw .invalidBody(
-                "The request body must be a JSON object of named arguments",
+                "The request body is not a JSON object: \(error.reason)",
                 hint: "Send {\"p_name\": …}, one key per argument.")
         }
-        self.init(names: Set(object.keys), json: String(decoding: data, as: UTF8.self))
+        var names: Set<String> = []
+        for key in keys where !names.insert(key).inserted {
+            throw .invalidBody("The argument \(key) is given more than once")
+        }
+        self.init(names: names, json: String(decoding: bytes, as: UTF8.self))
     }
 
     /// Reads `GET` query parameters (or a form-encoded body): each one an argument, as text for
-    /// PostgreSQL to cast.
+    /// PostgreSQL to cast. PostgREST's reserved parameters are not arguments (see
+    /// ``ResultOptions``).
     /// - Throws: ``BridgeError`` (400) when an argument is given twice.
     init(query: String?) throws(BridgeError) {
         var names: Set<String> = []
         var members: [String] = []
-        for pair in (query ?? "").split(separator: "&") where !pair.isEmpty {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = Self.decode(parts[0])
-            let value = parts.count > 1 ? Self.decode(parts[1]) : ""
+        for (name, value) in Self.parameters(query) where !ResultOptions.reserved.contains(name) {
             guard names.insert(name).inserted else {
                 throw .invalidBody("The argument \(name) is given more than once")
             }
@@ -56,6 +55,14 @@ struct RPCArguments: Sendable {
 
     private static func isWhitespace(_ byte: UInt8) -> Bool {
         byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+
+    /// The decoded name/value pairs of a query string, in order.
+    static func parameters(_ query: String?) -> [(String, String)] {
+        (query ?? "").split(separator: "&").filter { !$0.isEmpty }.map { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")
+        }
     }
 
     /// Percent-decodes a query component, with `+` as a space.

@@ -13,7 +13,7 @@ struct RPCFunction: Sendable {
     }
 
     /// How PostgREST shapes a function's result.
-    enum ResultShape: Sendable {
+    enum ResultShape: Sendable, Equatable {
         /// `returns void`: 204 No Content.
         case void
         /// A single value (scalar, json, array): the value itself.
@@ -42,6 +42,8 @@ struct RPCFunction: Sendable {
     var arguments: [Argument]
     /// How its result is shaped.
     var shape: ResultShape
+    /// The names of its result's columns, for `select=`; empty for a scalar result.
+    var columns: [String]
     /// Whether it is `STABLE` or `IMMUTABLE`, and so callable with `GET`.
     var isReadOnly: Bool
     /// The roles that may execute it.

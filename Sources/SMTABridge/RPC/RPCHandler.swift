@@ -49,7 +49,8 @@ struct RPCHandler: Sendable {
                     status: .methodNotAllowed, code: "PGRST101",
                     message: "\(function.name) may change data: call it with POST")
             }
-            let statement = CallStatement.make(function, given: arguments.names)
+            let options = try ResultOptions(query: request.uri.query, function: function)
+            let statement = CallStatement.make(function, given: arguments.names, columns: options.columns)
             let result = try await gate.call(statement, arguments: arguments.json, as: identity)
             return try Self.response(result, shape: function.shape, wantsObject: Self.wantsObject(request.headers))
         } catch let error as BridgeError {
