@@ -1,0 +1,397 @@
+"""Shared tools of the bridge interop programs (``test_bridge_*.py``).
+
+Starts and stops ``smta serve`` as a subprocess on a free port, mints tokens with PyJWT exactly as
+Supabase (GoTrue) and Payload CMS do, calls the bridge over raw HTTP, and reads PostgreSQL with
+psycopg to show what a call changed, or that a refused call changed nothing. Standard library
+plus PyJWT, cryptography, postgrest and psycopg only.
+
+The Swift suites in ``Tests/BridgeTests`` run the programs with these variables:
+
+``SMTA_INTEROP_BINARY``
+    the ``smta`` executable.
+``SMTA_INTEROP_DATABASE_URL``
+    a database migrated for the program's adapter (``postgres://…?sslmode=disable``).
+``SMTA_INTEROP_PGDATA``, ``SMTA_INTEROP_PG_CTL``, ``SMTA_INTEROP_PG_PORT``
+    for ``test_bridge_restarts.py`` only: the data folder, ``pg_ctl`` and port of a cluster the
+    program may stop and restart (never the shared test cluster).
+
+To run a program by hand, set the same variables and run ``python3 Tests/Interop/test_bridge_….py``.
+"""
+
+import base64
+import ctypes
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+try:
+    import jwt
+    import psycopg
+except ImportError as missing:
+    sys.exit("the bridge interop tests need PyJWT and psycopg "
+             f"(python3 -m pip install pyjwt cryptography 'psycopg[binary]' postgrest): {missing}")
+
+from mint_token import payload_key, supabase_claims
+
+BINARY = "SMTA_INTEROP_BINARY"
+DATABASE_URL = "SMTA_INTEROP_DATABASE_URL"
+PGDATA = "SMTA_INTEROP_PGDATA"
+PG_CTL = "SMTA_INTEROP_PG_CTL"
+PG_PORT = "SMTA_INTEROP_PG_PORT"
+
+# Client timeout of every HTTP call: a bridge that hangs fails the test instead of stalling it.
+CALL_TIMEOUT = 5.0
+
+# The tables whose rows a call may change; a refused call must leave every one as it was.
+CORE_TABLES = (
+    "core.organizations",
+    "core.memberships",
+    "core.invitations",
+    "core.users_meta",
+    "core.audit_logs",
+)
+
+
+def require_environment(*names):
+    """The values of the variables ``names``; exits with status 2 naming the missing ones."""
+    missing = [name for name in names if not os.environ.get(name)]
+    if missing:
+        sys.exit(f"{os.path.basename(sys.argv[0])}: set {', '.join(missing)} (see Tests/Interop/bridge_common.py)")
+    return {name: os.environ[name] for name in names}
+
+
+# ---------------------------------------------------------------------------------------------
+# The bridge process
+# ---------------------------------------------------------------------------------------------
+
+def _die_with_parent():
+    """Runs in the child before exec: SIGKILL it if the Python program dies first."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+class Bridge:
+    """One ``smta serve`` process, configured by ``SMTA_*`` variables only.
+
+    The process gets this program's environment without any ``SMTA_*`` variable, plus
+    ``settings``; it runs in a folder of its own (so no ``smta.json`` is picked up) and logs to a
+    file there, one file per start. When the program ends, every bridge still running is killed
+    and every bridge's folder deleted (``main`` prints the logs' tails first when a test failed).
+    """
+
+    started = []
+    LISTENING = re.compile(rb"smta bridge listening on http://([^:\s]+):(\d+)")
+
+    def __init__(self, name, settings):
+        self.name = name
+        self.binary = require_environment(BINARY)[BINARY]
+        self.settings = dict(settings)
+        self.folder = tempfile.mkdtemp(prefix=f"smta-bridge-{name}-")
+        self.process = None
+        self.port = None
+        self.logs = []
+        Bridge.started.append(self)
+
+    @property
+    def url(self):
+        """``http://127.0.0.1:PORT``, the bridge's base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def running(self):
+        return self.process is not None and self.process.poll() is None
+
+    def start(self, port=0, timeout=60.0):
+        """Starts the bridge on ``port`` (0: a free one) and waits until it prints that it listens.
+
+        Does not call the bridge: use ``wait_for_health`` for that.
+        """
+        assert not self.running, f"bridge {self.name} is already running"
+        environment = {key: value for key, value in os.environ.items() if not key.startswith("SMTA_")}
+        environment.update(self.settings)
+        environment["SMTA_HOST"] = "127.0.0.1"
+        environment["SMTA_PORT"] = str(port)
+        log_path = os.path.join(self.folder, f"serve-{len(self.logs) + 1}.log")
+        self.logs.append(log_path)
+        with open(log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [self.binary, "serve"], cwd=self.folder, env=environment, stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with open(log_path, "rb") as log:
+                found = self.LISTENING.search(log.read())
+            if found:
+                self.port = int(found.group(2))
+                return self
+            if self.process.poll() is not None:
+                raise AssertionError(
+                    f"smta serve ({self.name}) exited with status {self.process.returncode} before listening:\n"
+                    + self.log_tail())
+            time.sleep(0.05)
+        self.process.kill()
+        self.process.wait()
+        raise AssertionError(f"smta serve ({self.name}) did not listen within {timeout:.0f} s:\n" + self.log_tail())
+
+    def wait_for_health(self, expected=200, timeout=30.0):
+        """Calls ``GET /health`` until it answers ``expected``; returns that reply."""
+        deadline = time.monotonic() + timeout
+        reply = None
+        while time.monotonic() < deadline:
+            try:
+                reply = call(self.url, "GET", "/health")
+                if reply.status == expected:
+                    return reply
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(
+            f"GET /health of bridge {self.name} did not answer {expected} within {timeout:.0f} s "
+            f"(last: {reply.status if reply else 'no answer'})\n" + self.log_tail())
+
+    def send_signal(self, sig=signal.SIGTERM):
+        """Sends ``sig`` to the running bridge."""
+        assert self.running, f"bridge {self.name} is not running"
+        self.process.send_signal(sig)
+
+    def wait(self, timeout=20.0):
+        """Waits for the bridge to exit and returns its status; kills it and fails if it lingers."""
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"smta serve ({self.name}) did not exit within {timeout:.0f} s:\n" + self.log_tail())
+
+    def stop(self, sig=signal.SIGTERM, timeout=20.0):
+        """Sends ``sig`` and returns the exit status (None when it was not running)."""
+        if not self.running:
+            return None if self.process is None else self.process.returncode
+        self.send_signal(sig)
+        return self.wait(timeout)
+
+    def log_text(self):
+        """Everything the bridge logged, over all its starts."""
+        text = []
+        for path in self.logs:
+            with open(path, "rb") as log:
+                text.append(log.read().decode("utf-8", "replace"))
+        return "".join(text)
+
+    def log_tail(self, lines=40):
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    @classmethod
+    def stop_all(cls):
+        """Kills every bridge still running and deletes every bridge's folder (logs included)."""
+        for bridge in cls.started:
+            if bridge.running:
+                bridge.process.kill()
+                bridge.process.wait()
+            shutil.rmtree(bridge.folder, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Raw HTTP
+# ---------------------------------------------------------------------------------------------
+
+class Reply:
+    """An HTTP answer: status, headers (lower-case names) and body bytes."""
+
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def __repr__(self):
+        return f"<{self.status} {self.text[:300]}>"
+
+
+def call(base_url, method, path, body=None, headers=None, timeout=CALL_TIMEOUT):
+    """One HTTP request on a fresh connection; ``body`` is bytes, str or a JSON-encodable value.
+
+    Raises ``TimeoutError`` when no answer comes within ``timeout`` seconds.
+    """
+    host, port = base_url.removeprefix("http://").split(":")
+    headers = dict(headers or {})
+    if body is not None and not isinstance(body, (bytes, str)):
+        body = json.dumps(body)
+        headers.setdefault("Content-Type", "application/json")
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        return Reply(response.status, {name.lower(): value for name, value in response.getheaders()}, response.read())
+    finally:
+        connection.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Tokens
+# ---------------------------------------------------------------------------------------------
+
+def _segment(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+class SupabaseTokens:
+    """Mints tokens as a Supabase project with the HS256 secret ``secret`` does; remembers every
+    token it minted, so a test can check that none reaches a response or the bridge's log."""
+
+    def __init__(self, secret):
+        self.secret = secret
+        self.minted = []
+
+    def _keep(self, token):
+        self.minted.append(token)
+        return token
+
+    def user(self, sub, email, **overrides):
+        """A GoTrue access token for ``sub``; ``overrides`` replace or add claims."""
+        claims = supabase_claims(sub, email)
+        claims.update(overrides)
+        return self._keep(jwt.encode(claims, self.secret, algorithm="HS256"))
+
+    def api_key(self, role):
+        """The project's ``anon`` or ``service_role`` API key (what the ``apikey`` header carries)."""
+        issued_at = int(time.time())
+        claims = {"iss": "supabase-demo", "role": role, "iat": issued_at, "exp": issued_at + 3600}
+        return self._keep(jwt.encode(claims, self.secret, algorithm="HS256"))
+
+    def expired(self, sub, email):
+        issued_at = int(time.time()) - 7200
+        return self.user(sub, email, iat=issued_at, exp=issued_at + 3600)
+
+    def unsigned(self, sub, email):
+        """The same claims with ``alg: none`` and no signature."""
+        return self._keep(jwt.encode(supabase_claims(sub, email), None, algorithm="none"))
+
+    def signed_elsewhere(self, sub, email):
+        """A well-formed token signed with another project's secret."""
+        other_secret = "another-project-secret-of-32-characters!"
+        return self._keep(jwt.encode(supabase_claims(sub, email), other_secret, algorithm="HS256"))
+
+    def escalated(self, sub, email):
+        """A valid token whose payload was replaced after signing (role service_role)."""
+        header, _, signature = self.user(sub, email).split(".")
+        claims = supabase_claims(sub, email)
+        claims["role"] = "service_role"
+        payload = _segment(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
+        return self._keep(f"{header}.{payload}.{signature}")
+
+
+def payload_token(secret, user_id, email, sid, collection="users", issued_at=None, lifetime=7200, key=None):
+    """A Payload CMS 3.x token: HS256 with the key derived from ``PAYLOAD_SECRET`` (or ``key``),
+    claims in Payload's order: id, collection, email, sid, iat, exp."""
+    issued_at = int(time.time()) if issued_at is None else issued_at
+    claims = {"id": user_id, "collection": collection, "email": email}
+    if sid is not None:
+        claims["sid"] = sid
+    claims["iat"] = issued_at
+    claims["exp"] = issued_at + lifetime
+    return jwt.encode(claims, payload_key(secret) if key is None else key, algorithm="HS256")
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL
+# ---------------------------------------------------------------------------------------------
+
+class Database:
+    """Reads the bridge's database directly (as the cluster's superuser, which row-level security
+    does not restrict), one short connection per call so that database restarts do not matter."""
+
+    def __init__(self, url):
+        self.url = url
+
+    def rows(self, sql, parameters=()):
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as connection:
+            return connection.execute(sql, parameters).fetchall()
+
+    def value(self, sql, parameters=()):
+        rows = self.rows(sql, parameters)
+        return rows[0][0] if rows else None
+
+    def fingerprint(self, tables=CORE_TABLES):
+        """Row count and a digest of every row of each table: equal fingerprints, same contents."""
+        result = {}
+        for table in tables:
+            count, digest = self.rows(
+                "select count(*), md5(coalesce(string_agg(t::text, E'\\n' order by t::text), ''))"
+                f" from {table} as t")[0]
+            result[table] = (count, digest)
+        return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Assertions and the program's entry point
+# ---------------------------------------------------------------------------------------------
+
+class BridgeTestCase(unittest.TestCase):
+    """Assertions shared by the bridge interop tests."""
+
+    maxDiff = None
+
+    def assertPostgrestError(self, reply, status, code=None):
+        """``reply`` is ``status`` with PostgREST's error body (code, message, details, hint)."""
+        self.assertEqual(reply.status, status, f"expected {status}, got {reply!r}")
+        self.assertTrue(reply.headers.get("content-type", "").startswith("application/json"), reply.headers)
+        body = reply.json()
+        self.assertEqual(set(body), {"code", "message", "details", "hint"}, body)
+        self.assertIsInstance(body["message"], str)
+        if code is not None:
+            self.assertEqual(body["code"], code, body)
+        return body
+
+    def assertUnavailable(self, reply):
+        """A clean 503: ``Retry-After`` in whole seconds and PostgREST's PGRST000 body."""
+        body = self.assertPostgrestError(reply, 503, "PGRST000")
+        retry_after = reply.headers.get("retry-after")
+        self.assertIsNotNone(retry_after, f"503 without Retry-After: {reply.headers}")
+        self.assertTrue(retry_after.isdigit() and int(retry_after) >= 1, f"Retry-After: {retry_after!r}")
+        return body
+
+    def assertUnchanged(self, database, before, what):
+        """The tables hold exactly what they held in ``before``."""
+        after = database.fingerprint(tuple(before))
+        changed = [table for table in before if before[table] != after[table]]
+        self.assertEqual(changed, [], f"{what} changed {', '.join(changed)} (rows before/after: "
+                         + ", ".join(f"{t} {before[t][0]}->{after[t][0]}" for t in changed) + ")")
+
+    def assertNotEchoed(self, reply, token):
+        """The reply carries no part of the token's payload or signature."""
+        _, payload, signature = token.split(".")
+        for part in (token, payload, signature):
+            if part:
+                self.assertNotIn(part.encode("ascii"), reply.body, "the reply echoes the credential")
+                for value in reply.headers.values():
+                    self.assertNotIn(part, value, "a reply header echoes the credential")
+
+
+def main():
+    """Runs the module's tests, prints unittest's summary, and on failure the bridges' log tails;
+    exits non-zero on any failure."""
+    program = unittest.main(module="__main__", verbosity=2, exit=False)
+    successful = program.result.wasSuccessful()
+    if not successful:
+        for bridge in Bridge.started:
+            if bridge.logs:
+                print(f"\n--- last lines logged by bridge {bridge.name} ---\n{bridge.log_tail(30)}", file=sys.stderr)
+    Bridge.stop_all()
+    sys.exit(0 if successful else 1)

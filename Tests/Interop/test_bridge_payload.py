@@ -1,0 +1,342 @@
+#!/usr/bin/env python3
+"""The bridge with the Payload adapter, called over raw HTTP as a Payload app's browser or server
+calls it, against a SQLite database laid out exactly as ``@payloadcms/db-sqlite`` lays it out.
+
+Users with integer ids and session rows are written here with Python's sqlite3; tokens are minted
+by PyJWT with Payload's derived key and claim order. Covers the three transports (``JWT``,
+``Bearer``, the ``payload-token`` cookie under the CSRF rule), logout and deleted users, and,
+with psycopg, the mapping of Payload ids to SMTA user ids and the email reaching
+``core.users_meta``, on which email-bound invitations rely.
+
+Needs SMTA_INTEROP_BINARY and SMTA_INTEROP_DATABASE_URL (a database migrated with the core and
+Payload migrations); see bridge_common.py.
+"""
+
+import base64
+import datetime
+import json
+import os
+import secrets
+import shutil
+import signal
+import sqlite3
+import tempfile
+import time
+import uuid
+
+from bridge_common import (
+    DATABASE_URL, Bridge, BridgeTestCase, Database, call, main, payload_token, require_environment)
+
+ALLOWED_ORIGIN = "https://app.example.com"
+FOREIGN_ORIGIN = "https://evil.example.com"
+# core.identity_user_id's namespace: Payload subjects that are not UUIDs map to uuid5 of it.
+IDENTITY_NAMESPACE = uuid.UUID("0721d336-6439-54d6-8816-c0c1b4983e2f")
+TEAM_ROLE = "team"
+
+# @payloadcms/db-sqlite's DDL for the `users` auth collection with sessions (Payload 3.x).
+PAYLOAD_DDL = """
+CREATE TABLE `users` (
+  `id` integer PRIMARY KEY NOT NULL,
+  `updated_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
+  `created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
+  `email` text NOT NULL,
+  `reset_password_token` text,
+  `reset_password_expiration` text,
+  `salt` text,
+  `hash` text,
+  `login_attempts` numeric DEFAULT 0,
+  `lock_until` text
+);
+CREATE UNIQUE INDEX `users_email_idx` ON `users` (`email`);
+CREATE INDEX `users_updated_at_idx` ON `users` (`updated_at`);
+CREATE INDEX `users_created_at_idx` ON `users` (`created_at`);
+CREATE TABLE `users_sessions` (
+  `_order` integer NOT NULL,
+  `_parent_id` integer NOT NULL,
+  `id` text PRIMARY KEY NOT NULL,
+  `created_at` text,
+  `expires_at` text NOT NULL,
+  FOREIGN KEY (`_parent_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+CREATE INDEX `users_sessions_order_idx` ON `users_sessions` (`_order`);
+CREATE INDEX `users_sessions_parent_id_idx` ON `users_sessions` (`_parent_id`);
+"""
+
+bridge = None
+database = None
+payload = None
+secret = None
+minted = []
+
+
+def mint(*arguments, **options):
+    """A Payload token (bridge_common.payload_token), remembered for the log check at the end."""
+    token = payload_token(*arguments, **options)
+    minted.append(token)
+    return token
+
+
+class PayloadDatabase:
+    """The Payload app's SQLite file, written as Payload's login, logout and user admin write it."""
+
+    def __init__(self, path):
+        self.path = path
+        with self.connect() as connection:
+            connection.executescript(PAYLOAD_DDL)
+
+    def connect(self):
+        return sqlite3.connect(self.path, isolation_level=None, timeout=5)
+
+    @staticmethod
+    def timestamp(moment):
+        """Payload's timestamp text: ``2026-01-12T20:49:47.977Z``."""
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+    def add_user(self, email):
+        with self.connect() as connection:
+            return connection.execute("insert into users (email) values (?)", (email,)).lastrowid
+
+    def log_in(self, user_id, lifetime=7200):
+        """Opens a session as Payload's login does and returns its id (the token's ``sid``)."""
+        sid = str(uuid.uuid4())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        with self.connect() as connection:
+            order = connection.execute(
+                "select count(*) + 1 from users_sessions where _parent_id = ?", (user_id,)).fetchone()[0]
+            connection.execute(
+                "insert into users_sessions (_order, _parent_id, id, created_at, expires_at) values (?, ?, ?, ?, ?)",
+                (order, user_id, sid, self.timestamp(now), self.timestamp(now + datetime.timedelta(seconds=lifetime))))
+        return sid
+
+    def log_out(self, sid):
+        with self.connect() as connection:
+            connection.execute("delete from users_sessions where id = ?", (sid,))
+
+    def delete_user(self, user_id):
+        # Without PRAGMA foreign_keys the session rows stay: the user's absence alone must refuse.
+        with self.connect() as connection:
+            connection.execute("delete from users where id = ?", (user_id,))
+
+    def change_email(self, user_id, email):
+        with self.connect() as connection:
+            connection.execute("update users set email = ?, updated_at = ? where id = ?",
+                               (email, self.timestamp(datetime.datetime.now(datetime.timezone.utc)), user_id))
+
+
+class User:
+    """A Payload user of the `users` collection, logged in once."""
+
+    def __init__(self, label):
+        self.email = f"{label}.{secrets.token_hex(4)}@example.com"
+        self.id = payload.add_user(self.email)
+        self.sid = payload.log_in(self.id)
+        self.token = mint(secret, self.id, self.email, self.sid)
+        self.smta_id = str(uuid.uuid5(IDENTITY_NAMESPACE, f"payload:users:{self.id}"))
+
+    def headers(self, transport="JWT"):
+        if transport == "cookie":
+            return {"Cookie": f"payload-token={self.token}", "Origin": ALLOWED_ORIGIN}
+        return {"Authorization": f"{transport} {self.token}"}
+
+    def post(self, name, arguments=None, headers=None):
+        return call(bridge.url, "POST", f"/rpc/{name}", arguments or {}, headers or self.headers())
+
+    def call(self, name, arguments=None):
+        reply = self.post(name, arguments)
+        if reply.status != 200:
+            raise AssertionError(f"{name} answered {reply!r}")
+        return reply.json()
+
+
+def users_meta_email(user):
+    """The email SMTA holds for ``user`` in core.users_meta (None without a row)."""
+    return database.value("select email from core.users_meta where id = %s::uuid", (user.smta_id,))
+
+
+def setUpModule():
+    global bridge, database, payload, secret
+    url = require_environment(DATABASE_URL)[DATABASE_URL]
+    database = Database(url)
+    secret = secrets.token_urlsafe(24)
+    payload = PayloadDatabase(os.path.join(tempfile.mkdtemp(prefix="smta-payload-sessions-"), "payload.db"))
+    bridge = Bridge("payload", {
+        "SMTA_ADAPTER": "payload",
+        "SMTA_DATABASE_URL": url,
+        "SMTA_PAYLOAD_SECRET": secret,
+        "SMTA_PAYLOAD_DATABASE": payload.path,
+        "SMTA_PAYLOAD_CSRF": ALLOWED_ORIGIN,
+    }).start()
+    bridge.wait_for_health(200)
+
+
+def tearDownModule():
+    try:
+        status = bridge.stop(signal.SIGTERM)
+    finally:
+        shutil.rmtree(os.path.dirname(payload.path), ignore_errors=True)
+    if status != 0:
+        raise AssertionError(f"smta serve exited with status {status} on SIGTERM")
+    log = bridge.log_text()
+    if secret in log:
+        raise AssertionError("the bridge's log contains PAYLOAD_SECRET")
+    if any(token.split(".")[1] in log or token.split(".")[2] in log for token in minted):
+        raise AssertionError("the bridge's log contains a credential")
+
+
+class PayloadBridgeTestCase(BridgeTestCase):
+    def assertRefused(self, reply):
+        """401 PGRST301 with a Bearer challenge."""
+        self.assertPostgrestError(reply, 401, "PGRST301")
+        self.assertTrue(reply.headers.get("www-authenticate", "").startswith("Bearer"), reply.headers)
+
+    def new_organization(self, owner, name="Acme"):
+        return owner.call("create_organization", {"p_name": name})[0]["id"]
+
+    def team_role(self, owner, organization):
+        roles = owner.call("list_roles", {"p_org_id": organization})
+        return next(role["id"] for role in roles if role["name"] == TEAM_ROLE)
+
+
+class TransportTests(PayloadBridgeTestCase):
+    def test_jwt_bearer_and_cookie_from_an_allowed_origin_identify_the_same_user(self):
+        alice = User("alice")
+        claims = json.loads(base64.urlsafe_b64decode(alice.token.split(".")[1] + "=="))
+        self.assertEqual(list(claims), ["id", "collection", "email", "sid", "iat", "exp"], "Payload's claim order")
+        self.assertIsInstance(claims["id"], int)
+        organization = self.new_organization(alice, "Transports")
+        variants = {
+            "Authorization: JWT": alice.headers("JWT"),
+            "Authorization: Bearer": alice.headers("Bearer"),
+            "cookie, allowed Origin": alice.headers("cookie"),
+            "cookie, Sec-Fetch-Site same-origin": {
+                "Cookie": f"payload-token={alice.token}", "Sec-Fetch-Site": "same-origin"},
+            "JWT header from a foreign Origin": {**alice.headers("JWT"), "Origin": FOREIGN_ORIGIN},
+        }
+        for variant, headers in variants.items():
+            with self.subTest(variant):
+                profile = alice.post("get_user_profile", headers=headers)
+                self.assertEqual(profile.status, 200, profile)
+                self.assertEqual([(row["id"], row["email"]) for row in profile.json()], [(alice.smta_id, alice.email)])
+                mine = alice.post("list_my_organizations", headers=headers)
+                self.assertEqual([row["id"] for row in mine.json()], [organization])
+
+    def test_the_cookie_is_refused_from_a_foreign_origin_or_a_cross_site_request_and_changes_nothing(self):
+        alice = User("alice")
+        alice.call("get_user_profile")
+        before = database.fingerprint()
+        variants = {
+            "foreign Origin": {"Cookie": f"payload-token={alice.token}", "Origin": FOREIGN_ORIGIN},
+            "no Origin, Sec-Fetch-Site cross-site": {
+                "Cookie": f"payload-token={alice.token}", "Sec-Fetch-Site": "cross-site"},
+            "no Origin, no Sec-Fetch-Site": {"Cookie": f"payload-token={alice.token}"},
+        }
+        for variant, headers in variants.items():
+            with self.subTest(variant):
+                reply = alice.post("create_organization", {"p_name": "From elsewhere"}, headers)
+                self.assertRefused(reply)
+                self.assertNotEchoed(reply, alice.token)
+        self.assertUnchanged(database, before, "a cookie call from a foreign origin")
+
+
+class SessionTests(PayloadBridgeTestCase):
+    def test_after_logout_the_next_call_is_401_and_changes_nothing(self):
+        alice = User("alice")
+        self.new_organization(alice, "Before logout")
+        payload.log_out(alice.sid)
+        before = database.fingerprint()
+        for transport in ("JWT", "Bearer", "cookie"):
+            with self.subTest(transport):
+                reply = alice.post("create_organization", {"p_name": "After logout"}, alice.headers(transport))
+                self.assertRefused(reply)
+        self.assertUnchanged(database, before, "a call after logout")
+        again = mint(secret, alice.id, alice.email, payload.log_in(alice.id))
+        self.assertEqual(alice.post("list_my_organizations", headers={"Authorization": f"JWT {again}"}).status, 200)
+
+    def test_a_deleted_user_is_401_even_with_a_live_session_row(self):
+        alice = User("alice")
+        alice.call("get_user_profile")
+        payload.delete_user(alice.id)
+        before = database.fingerprint(("core.organizations", "core.users_meta", "core.identity_links"))
+        self.assertRefused(alice.post("create_organization", {"p_name": "Ghost"}))
+        self.assertUnchanged(database, before, "a call by a deleted user")
+
+    def test_tokens_payload_would_refuse_are_401_and_reach_nothing(self):
+        alice, bob = User("alice"), User("bob")
+        before = database.fingerprint(("core.organizations", "core.users_meta", "core.identity_links"))
+        now = int(time.time())
+        cases = {
+            "signed with the raw secret": mint(secret, alice.id, alice.email, alice.sid, key=secret.encode()),
+            "another app's secret": mint("another-app-secret", alice.id, alice.email, alice.sid),
+            "expired": mint(secret, alice.id, alice.email, alice.sid, issued_at=now - 7300, lifetime=7200),
+            "no sid": mint(secret, alice.id, alice.email, None),
+            "unknown sid": mint(secret, alice.id, alice.email, str(uuid.uuid4())),
+            "another user's session": mint(secret, bob.id, bob.email, alice.sid),
+            "a user who does not exist": mint(secret, bob.id + 1000, bob.email, bob.sid),
+            "unconfigured collection": mint(secret, alice.id, alice.email, alice.sid, collection="admins"),
+        }
+        for case, token in cases.items():
+            with self.subTest(case):
+                reply = call(bridge.url, "POST", "/rpc/create_organization", {"p_name": case},
+                             {"Authorization": f"JWT {token}"})
+                self.assertRefused(reply)
+                self.assertNotEchoed(reply, token)
+        self.assertUnchanged(database, before, "refused tokens")
+
+
+class IdentityMappingTests(PayloadBridgeTestCase):
+    def test_a_payload_user_maps_to_a_stable_smta_id_with_its_email_in_users_meta(self):
+        alice = User("alice")
+        links = "select user_id::text, provider, email from core.identity_links where subject = %s"
+        self.assertEqual(database.rows(links, (f"users:{alice.id}",)), [])
+        organization = self.new_organization(alice, "Mapped")
+        self.assertEqual(database.rows(links, (f"users:{alice.id}",)), [(alice.smta_id, "payload", alice.email)])
+        self.assertEqual(users_meta_email(alice), alice.email)
+        self.assertEqual(database.rows(
+            "select user_id::text, is_super_admin from core.memberships where organization_id = %s::uuid",
+            (organization,)), [(alice.smta_id, True)])
+        # A second session of the same user is the same SMTA user.
+        second = mint(secret, alice.id, alice.email, payload.log_in(alice.id))
+        mine = alice.post("list_my_organizations", headers={"Authorization": f"Bearer {second}"})
+        self.assertEqual([row["id"] for row in mine.json()], [organization])
+        self.assertEqual(len(database.rows(links, (f"users:{alice.id}",))), 1)
+
+    def test_an_email_changed_in_payload_reaches_users_meta_on_the_next_call(self):
+        alice = User("alice")
+        alice.call("get_user_profile")
+        renamed = f"renamed.{secrets.token_hex(4)}@example.com"
+        payload.change_email(alice.id, renamed)
+        # The token still carries the old email: the users table is the truth.
+        profile = alice.call("get_user_profile")
+        self.assertEqual([(row["id"], row["email"]) for row in profile], [(alice.smta_id, renamed)])
+        self.assertEqual(users_meta_email(alice), renamed)
+        self.assertEqual(
+            database.value("select email from core.identity_links where user_id = %s::uuid", (alice.smta_id,)), renamed)
+
+    def test_an_email_bound_invitation_is_accepted_through_the_bridge_by_that_email_only(self):
+        alice, bob, carol = User("alice"), User("bob"), User("carol")
+        organization = self.new_organization(alice, "Invited")
+        team = self.team_role(alice, organization)
+        invitation = alice.call("create_invitation", {
+            "p_email": bob.email.upper(), "p_organization_id": organization, "p_role_id": team})[0]
+
+        before = database.fingerprint(("core.memberships", "core.invitations", "core.audit_logs"))
+        wrong = carol.post("accept_invitation", {"p_token": invitation["token"]})
+        body = self.assertPostgrestError(wrong, 403, "42501")
+        self.assertIn("different email", body["message"])
+        self.assertUnchanged(database, before, "an acceptance by another email")
+
+        # Bob's first call ever: his email reaches users_meta in the same statement.
+        accepted = bob.call("accept_invitation", {"p_token": invitation["token"]})
+        self.assertEqual([(row["organization_id"], row["role_id"]) for row in accepted], [(organization, team)])
+        mine = bob.call("list_my_organizations")
+        self.assertEqual([(row["id"], row["role"]) for row in mine], [(organization, TEAM_ROLE)])
+        self.assertEqual(database.rows(
+            "select status, accepted_by::text from core.invitations where id = %s::uuid", (invitation["id"],)),
+            [("accepted", bob.smta_id)])
+        self.assertEqual(users_meta_email(bob), bob.email)
+        members = {row["user_id"] for row in alice.call("list_organization_members", {"p_id": organization})}
+        self.assertEqual(members, {alice.smta_id, bob.smta_id})
+
+
+if __name__ == "__main__":
+    main()

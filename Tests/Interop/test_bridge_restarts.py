@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+"""The bridge across restarts: of PostgreSQL under it, and of the bridge itself.
+
+While the database is down or restarting, every call is answered at once with 503, a
+``Retry-After`` header and PostgREST's error body (never a hang: every call here has a client
+timeout of a few seconds), ``/health`` says 503; once the database is back, calls succeed again
+within a bounded time without restarting the bridge. SIGTERM lets the request in flight finish
+and exits 0; a new bridge on the same port serves at once.
+
+Needs a cluster of its own, which this program stops and restarts (never the shared test
+cluster): SMTA_INTEROP_BINARY, SMTA_INTEROP_DATABASE_URL (a database of that cluster migrated
+with the core and Supabase migrations), SMTA_INTEROP_PGDATA, SMTA_INTEROP_PG_CTL and
+SMTA_INTEROP_PG_PORT; see bridge_common.py.
+"""
+
+import os
+import secrets
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+
+import psycopg
+
+from bridge_common import (
+    CALL_TIMEOUT, DATABASE_URL, PG_CTL, PG_PORT, PGDATA, Bridge, BridgeTestCase, Database, SupabaseTokens, call,
+    main, require_environment)
+
+# How long the bridge may take to serve again once the database is back.
+RECOVERY_BOUND = 30.0
+
+cluster = None
+database = None
+tokens = None
+database_url = None
+
+
+class Cluster:
+    """The program's own PostgreSQL cluster, driven with pg_ctl as LocalCluster drives it (as the
+    `postgres` user when this program runs as root)."""
+
+    def __init__(self, data, pg_ctl, port):
+        self.data = data
+        self.pg_ctl = pg_ctl
+        self.log = os.path.join(data, "server.log")
+        self.options = (f"-p {port} -c listen_addresses=127.0.0.1 -k {data} "
+                        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+
+    def _run(self, *arguments):
+        command = [self.pg_ctl, "-D", self.data, *arguments]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--"] + command
+        # Output to a file, not a pipe: the server pg_ctl starts must not inherit a pipe.
+        with tempfile.TemporaryFile() as output:
+            status = subprocess.run(
+                command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT).returncode
+            output.seek(0)
+            return status, output.read().decode("utf-8", "replace")
+
+    def _checked(self, *arguments):
+        status, output = self._run(*arguments)
+        if status != 0:
+            raise AssertionError(f"pg_ctl {arguments[-1]} exited with status {status}: {output}")
+
+    @property
+    def running(self):
+        return self._run("status")[0] == 0
+
+    def start(self):
+        self._checked("-l", self.log, "-o", self.options, "-w", "-t", "60", "start")
+
+    def stop(self):
+        self._checked("-m", "fast", "-w", "-t", "60", "stop")
+
+    def restart(self):
+        self._checked("-l", self.log, "-o", self.options, "-m", "fast", "-w", "-t", "60", "restart")
+
+
+def setUpModule():
+    global cluster, database, tokens, database_url
+    environment = require_environment(DATABASE_URL, PGDATA, PG_CTL, PG_PORT)
+    database_url = environment[DATABASE_URL]
+    cluster = Cluster(environment[PGDATA], environment[PG_CTL], environment[PG_PORT])
+    database = Database(database_url)
+    tokens = SupabaseTokens(secrets.token_urlsafe(32))
+
+
+class RestartTestCase(BridgeTestCase):
+    def setUp(self):
+        if not cluster.running:
+            cluster.start()
+        self.bridge = Bridge(self._testMethodName.removeprefix("test_")[:40], {
+            "SMTA_ADAPTER": "supabase",
+            "SMTA_DATABASE_URL": database_url,
+            "SMTA_JWT_SECRET": tokens.secret,
+        })
+        self.user = str(uuid.uuid4())
+        self.headers = {"Authorization": f"Bearer {tokens.user(self.user, f'{self.user[:8]}@example.com')}"}
+
+    def tearDown(self):
+        self.bridge.stop(signal.SIGKILL)
+        if not cluster.running:
+            cluster.start()
+
+    def rpc(self, name, arguments=None, timeout=CALL_TIMEOUT):
+        return call(self.bridge.url, "POST", f"/rpc/{name}", arguments or {}, self.headers, timeout=timeout)
+
+    def list_organizations(self):
+        """One call; a call that gets no answer within the client timeout fails the test, and so
+        does a bridge that no longer accepts connections."""
+        try:
+            return self.rpc("list_my_organizations")
+        except TimeoutError:
+            problem = f"got no answer within {CALL_TIMEOUT:.0f} s (the bridge hangs)"
+        except ConnectionError as error:
+            state = "running" if self.bridge.running else f"exited with status {self.bridge.process.returncode}"
+            problem = f"failed to connect ({error}); the bridge process {state}"
+        self.fail(f"POST /rpc/list_my_organizations {problem}")
+
+    def assertServesWithin(self, bound):
+        """Calls until one succeeds, within ``bound`` seconds; each answer before is a clean 503."""
+        started = time.monotonic()
+        while True:
+            reply = self.list_organizations()
+            if reply.status == 200:
+                return
+            self.assertUnavailable(reply)
+            self.assertLess(time.monotonic() - started, bound, f"no call succeeded within {bound:.0f} s")
+            time.sleep(0.2)
+
+    def assertOutageAnswered(self, attempts=3):
+        """While the database is down: calls are 503 at once, and /health is 503."""
+        for _ in range(attempts):
+            self.assertUnavailable(self.list_organizations())
+        health = call(self.bridge.url, "GET", "/health")
+        self.assertEqual(health.status, 503, health)
+        self.assertEqual(health.json(), {"status": "unavailable", "database": "down"})
+
+
+class DatabaseRestartTests(RestartTestCase):
+    def test_a_database_restart_under_traffic_answers_only_200_or_a_clean_503_and_recovers(self):
+        self.bridge.start()
+        self.bridge.wait_for_health(200)
+        self.assertEqual(self.rpc("create_organization", {"p_name": "Busy"}).status, 200)
+        pid = self.bridge.process.pid
+
+        replies = []
+        stop = threading.Event()
+
+        def traffic():
+            while not stop.is_set():
+                started = time.monotonic()
+                try:
+                    replies.append((started, self.rpc("list_my_organizations")))
+                except OSError as error:
+                    replies.append((started, error))
+                time.sleep(0.02)
+
+        workers = [threading.Thread(target=traffic) for _ in range(4)]
+        for worker in workers:
+            worker.start()
+        try:
+            time.sleep(0.5)
+            cluster.restart()
+            restarted = time.monotonic()
+            while time.monotonic() - restarted < RECOVERY_BOUND:
+                recent = replies[-8:]
+                if len(recent) == 8 and all(started > restarted and getattr(reply, "status", None) == 200
+                                            for started, reply in recent):
+                    break
+                time.sleep(0.1)
+        finally:
+            stop.set()
+            for worker in workers:
+                worker.join()
+
+        failures = [(started, reply) for started, reply in replies if isinstance(reply, Exception)]
+        self.assertEqual(failures, [], "calls got no answer (timeout or connection error) during the restart")
+        for started, reply in replies:
+            if reply.status != 200:
+                self.assertUnavailable(reply)
+        self.assertTrue(any(started > restarted and reply.status == 200 for started, reply in replies),
+                        f"no call succeeded within {RECOVERY_BOUND:.0f} s of the restart")
+        self.bridge.wait_for_health(200, timeout=RECOVERY_BOUND)
+        self.assertEqual((self.bridge.process.pid, self.bridge.running), (pid, True), "the bridge itself restarted")
+        print(f"\n  {len(replies)} calls during the restart, "
+              f"{sum(1 for _, reply in replies if reply.status == 503)} answered 503", flush=True)
+
+    def test_while_the_database_is_down_calls_get_503_at_once_then_succeed_when_it_returns(self):
+        self.bridge.start()
+        self.bridge.wait_for_health(200)
+        self.assertEqual(self.rpc("create_organization", {"p_name": "Outage"}).status, 200)
+        pid = self.bridge.process.pid
+        time.sleep(0.5)  # the pool's connections are idle when the database goes away
+        cluster.stop()
+        with self.subTest("during the outage"):
+            self.assertOutageAnswered()
+        cluster.start()
+        with self.subTest("after the database returns"):
+            self.assertServesWithin(RECOVERY_BOUND)
+            self.bridge.wait_for_health(200, timeout=RECOVERY_BOUND)
+            self.assertEqual([row["name"] for row in self.list_organizations().json()], ["Outage"])
+            self.assertEqual((self.bridge.process.pid, self.bridge.running), (pid, True), "the bridge itself restarted")
+
+    def test_a_bridge_started_while_the_database_is_down_answers_503_then_serves(self):
+        cluster.stop()
+        self.bridge.start()
+        with self.subTest("before the database is up"):
+            self.assertOutageAnswered()
+        cluster.start()
+        with self.subTest("after the database is up"):
+            self.assertServesWithin(RECOVERY_BOUND)
+            self.bridge.wait_for_health(200, timeout=RECOVERY_BOUND)
+
+
+class BridgeRestartTests(RestartTestCase):
+    def test_sigterm_finishes_the_request_in_flight_exits_zero_and_a_new_bridge_serves(self):
+        self.bridge.start()
+        self.bridge.wait_for_health(200)
+        organization = self.rpc("create_organization", {"p_name": "Before"}).json()[0]["id"]
+        port = self.bridge.port
+
+        # Hold the organization's row so that the rename waits in PostgreSQL, in flight.
+        blocker = psycopg.connect(database_url, connect_timeout=5)
+        try:
+            blocker.execute("select 1 from core.organizations where id = %s for update", (organization,))
+            answer = {}
+
+            def rename():
+                try:
+                    answer["reply"] = self.rpc(
+                        "update_organization", {"p_id": organization, "p_name": "After"}, timeout=30)
+                except OSError as error:
+                    answer["reply"] = error
+
+            renaming = threading.Thread(target=rename)
+            renaming.start()
+            deadline = time.monotonic() + 10
+            # Only the bridge can be waiting for a lock in this program's own cluster.
+            while not database.value("select count(*) from pg_stat_activity "
+                                     "where datname = current_database() and wait_event_type = 'Lock'"):
+                self.assertLess(time.monotonic(), deadline, "the rename never reached PostgreSQL")
+                time.sleep(0.05)
+
+            self.bridge.send_signal(signal.SIGTERM)
+            time.sleep(1.0)
+            self.assertTrue(self.bridge.running, "the bridge exited with a request in flight")
+            blocker.commit()
+        finally:
+            blocker.close()
+        released = time.monotonic()
+        renaming.join(30)
+
+        reply = answer.get("reply")
+        self.assertNotIsInstance(reply, Exception, f"the request in flight at SIGTERM got no answer: {reply!r}")
+        self.assertEqual(reply.status, 200, reply)
+        self.assertEqual([row["name"] for row in reply.json()], ["After"])
+        self.assertEqual(self.bridge.wait(timeout=10), 0, "smta serve's exit status after SIGTERM")
+        self.assertLess(time.monotonic() - released, 10)
+        self.assertEqual(
+            database.value("select name from core.organizations where id = %s::uuid", (organization,)), "After")
+
+        self.bridge.start(port=port)
+        self.bridge.wait_for_health(200)
+        self.assertEqual([row["name"] for row in self.list_organizations().json()], ["After"])
+        self.assertEqual(self.bridge.stop(signal.SIGINT), 0, "smta serve's exit status after SIGINT")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,385 @@
+#!/usr/bin/env python3
+"""The bridge with the Supabase adapter, called by Supabase's own PostgREST client (postgrest-py)
+with tokens minted by PyJWT, exactly as a Supabase app calls PostgREST.
+
+Organizations, membership and email invitations through ``rpc(...).execute()``; PostgREST's
+result shapes (``.single()``, GET with query arguments, HEAD, ``.select()``); every refusal read
+as postgrest-py's ``APIError`` with PostgREST's code and HTTP status, and psycopg showing that it
+changed nothing. Requests the client cannot make (malformed or oversized bodies) go over raw HTTP.
+When the module ends, the bridge must exit 0 on SIGTERM and its log must hold no token or secret.
+
+Needs SMTA_INTEROP_BINARY and SMTA_INTEROP_DATABASE_URL (a database migrated with the core and
+Supabase migrations); see bridge_common.py.
+"""
+
+import secrets
+import signal
+import uuid
+
+from postgrest import SyncPostgrestClient
+from postgrest.exceptions import APIError
+
+from bridge_common import (
+    DATABASE_URL, Bridge, BridgeTestCase, Database, SupabaseTokens, call, main, require_environment)
+
+MAX_BODY_SIZE = 4096
+OBJECT_MEDIA_TYPE = "application/vnd.pgrst.object+json"
+
+bridge = None
+database = None
+tokens = None
+open_callers = []
+
+
+def setUpModule():
+    global bridge, database, tokens
+    url = require_environment(DATABASE_URL)[DATABASE_URL]
+    tokens = SupabaseTokens(secrets.token_urlsafe(32))
+    database = Database(url)
+    bridge = Bridge("supabase", {
+        "SMTA_ADAPTER": "supabase",
+        "SMTA_DATABASE_URL": url,
+        "SMTA_JWT_SECRET": tokens.secret,
+        "SMTA_MAX_BODY_SIZE": str(MAX_BODY_SIZE),
+    }).start()
+    bridge.wait_for_health(200)
+
+
+def tearDownModule():
+    status = bridge.stop(signal.SIGTERM)
+    if status != 0:
+        raise AssertionError(f"smta serve exited with status {status} on SIGTERM")
+    log = bridge.log_text()
+    if tokens.secret in log:
+        raise AssertionError("the bridge's log contains the JWT secret")
+    for token in tokens.minted:
+        _, payload, signature = token.split(".")
+        if payload in log or (signature and signature in log):
+            raise AssertionError("the bridge's log contains a credential")
+
+
+class Caller:
+    """A postgrest-py client as a Supabase app builds it (``apikey`` header, then ``.auth(token)``),
+    which also remembers the last HTTP response, since ``APIError`` carries no status."""
+
+    def __init__(self, token=None):
+        self.client = SyncPostgrestClient(bridge.url + "/rest/v1", headers={"apikey": tokens.api_key("anon")})
+        if token is not None:
+            self.client.auth(token)
+        self.last = None
+        self.client.session.event_hooks = {"request": [], "response": [self._record]}
+        open_callers.append(self)
+
+    def _record(self, response):
+        self.last = response
+
+    def rpc(self, name, params=None, get=False):
+        return self.client.rpc(name, params or {}, get=get)
+
+
+class User:
+    """A Supabase user: a fresh id, an email, an access token and a client using it."""
+
+    def __init__(self, label):
+        self.id = str(uuid.uuid4())
+        self.email = f"{label}.{self.id[:8]}@example.com"
+        self.token = tokens.user(self.id, self.email)
+        self.caller = Caller(self.token)
+
+    def call(self, name, params=None, get=False):
+        return self.caller.rpc(name, params, get=get).execute().data
+
+
+class SupabaseBridgeTestCase(BridgeTestCase):
+    def tearDown(self):
+        while open_callers:
+            open_callers.pop().client.aclose()
+
+    def refused(self, caller, request, status, code):
+        """Executes ``request`` (a postgrest-py builder) and returns the APIError it must raise,
+        after checking PostgREST's status and code."""
+        with self.assertRaises(APIError, msg=f"expected {status} {code}") as raised:
+            request.execute()
+        error = raised.exception
+        self.assertEqual(caller.last.status_code, status, f"{error.json()}")
+        self.assertEqual(error.code, code, f"{error.json()}")
+        return error
+
+    def new_organization(self, owner, name="Acme"):
+        rows = owner.call("create_organization", {"p_name": name})
+        self.assertEqual(len(rows), 1, rows)
+        return rows[0]["id"]
+
+    def team_role(self, owner, organization):
+        roles = owner.call("list_roles", {"p_org_id": organization})
+        return next(role["id"] for role in roles if role["name"] == "team")
+
+
+class OrganizationsTests(SupabaseBridgeTestCase):
+    def test_created_organizations_are_listed_for_their_member_and_not_for_another_user(self):
+        alice, bob = User("alice"), User("bob")
+        created = alice.call("create_organization", {"p_name": "Acme", "p_description": "anvils"})
+        self.assertEqual(len(created), 1)
+        self.assertEqual(set(created[0]), {"id", "name", "created_at"})
+        self.assertEqual(created[0]["name"], "Acme")
+        second = self.new_organization(alice, "Beta")
+
+        mine = alice.call("list_my_organizations")
+        self.assertEqual([(row["id"], row["name"], row["role"]) for row in mine],
+                         [(created[0]["id"], "Acme", "super_admin"), (second, "Beta", "super_admin")])
+        self.assertEqual(mine[0]["description"], "anvils")
+        self.assertEqual(bob.call("list_my_organizations"), [])
+        self.assertEqual(bob.call("get_organization", {"p_id": second}), [])
+
+        rows = database.rows(
+            "select o.name, o.created_by::text, m.user_id::text, m.is_super_admin from core.organizations o "
+            "join core.memberships m on m.organization_id = o.id where o.id = any(%s::uuid[]) order by o.name",
+            ([created[0]["id"], second],))
+        self.assertEqual(rows, [("Acme", alice.id, alice.id, True), ("Beta", alice.id, alice.id, True)])
+        self.assertGreater(database.value(
+            "select count(*) from core.audit_logs where organization_id = %s::uuid", (second,)), 0)
+
+    def test_an_email_invitation_is_accepted_by_the_invitee_and_the_membership_is_visible(self):
+        alice, bob, carol = User("alice"), User("bob"), User("carol")
+        organization = self.new_organization(alice)
+        team = self.team_role(alice, organization)
+        invitation = alice.call("create_invitation", {
+            "p_email": bob.email.upper(), "p_organization_id": organization, "p_role_id": team})[0]
+        self.assertEqual(invitation["email"], bob.email)
+
+        # The landing page: anonymous, GET, the raw token as the only credential.
+        details = Caller().rpc("get_invitation_details", {"p_token": invitation["token"]}, get=True).execute().data
+        self.assertEqual([(row["email"], row["status"], row["role_name"]) for row in details],
+                         [(bob.email, "pending", "team")])
+
+        before = database.fingerprint()
+        accept = {"p_token": invitation["token"]}
+        error = self.refused(carol.caller, carol.caller.rpc("accept_invitation", accept), 403, "42501")
+        self.assertIn("different email", error.message)
+        self.assertUnchanged(database, before, "an acceptance by another email")
+
+        accepted = bob.call("accept_invitation", accept)
+        self.assertEqual([(row["organization_id"], row["role_id"], row["organization_name"]) for row in accepted],
+                         [(organization, team, "Acme")])
+        mine = bob.call("list_my_organizations")
+        self.assertEqual([(row["id"], row["role"]) for row in mine], [(organization, "team")])
+        members = {row["user_id"] for row in alice.call("list_organization_members", {"p_id": organization})}
+        self.assertEqual(members, {alice.id, bob.id})
+        self.assertEqual(database.rows(
+            "select status, accepted_by::text from core.invitations where id = %s::uuid", (invitation["id"],)),
+            [("accepted", bob.id)])
+        self.assertEqual(database.value(
+            "select count(*) from core.memberships"
+            " where organization_id = %s::uuid and user_id = %s::uuid and not is_deleted",
+            (organization, bob.id)), 1)
+
+        before = database.fingerprint()
+        error = self.refused(bob.caller, bob.caller.rpc("accept_invitation", accept), 400, "P0001")
+        self.assertIn("already been accepted", error.message)
+        self.assertUnchanged(database, before, "a second acceptance")
+
+    def test_a_body_just_under_the_size_limit_is_served(self):
+        alice = User("alice")
+        description = "x" * (MAX_BODY_SIZE - 100)
+        rows = alice.call("create_organization", {"p_name": "Near the limit", "p_description": description})
+        stored = database.value("select description from core.organizations where id = %s::uuid", (rows[0]["id"],))
+        self.assertEqual(stored, description)
+
+
+class ResultShapeTests(SupabaseBridgeTestCase):
+    def test_single_asks_for_one_object_and_gets_406_for_several_or_none(self):
+        alice = User("alice")
+        created = alice.caller.rpc("create_organization", {"p_name": "Solo"}).single().execute().data
+        self.assertIsInstance(created, dict)
+        self.assertEqual(created["name"], "Solo")
+        self.assertTrue(alice.caller.last.headers["content-type"].startswith(OBJECT_MEDIA_TYPE))
+        only = alice.caller.rpc("list_my_organizations").single().execute().data
+        self.assertEqual((only["id"], only["role"]), (created["id"], "super_admin"))
+
+        self.new_organization(alice, "Second")
+        error = self.refused(alice.caller, alice.caller.rpc("list_my_organizations").single(), 406, "PGRST116")
+        self.assertIn("2 rows", error.details)
+        stranger = User("stranger")
+        error = self.refused(stranger.caller, stranger.caller.rpc("list_my_organizations").single(), 406, "PGRST116")
+        self.assertIn("0 rows", error.details)
+
+    def test_a_stable_function_is_called_with_get_and_query_arguments(self):
+        alice = User("alice")
+        organization = self.new_organization(alice, "Readable")
+        rows = alice.caller.rpc("get_organization", {"p_id": organization}, get=True).execute().data
+        request = alice.caller.last.request
+        self.assertEqual(request.method, "GET")
+        self.assertEqual(request.url.params.get("p_id"), organization)
+        self.assertEqual([(row["id"], row["name"]) for row in rows], [(organization, "Readable")])
+        role = alice.caller.rpc("get_user_role", {"p_org_id": organization}, get=True).execute().data
+        self.assertEqual(role, "super_admin")
+
+    def test_head_on_a_stable_function_answers_like_get_without_a_body(self):
+        # postgrest-py's rpc(..., head=True) (with count=…) sends HEAD, which PostgREST serves for
+        # the functions it serves with GET.
+        alice = User("alice")
+        self.new_organization(alice, "Counted")
+        with self.subTest("HEAD through postgrest-py"):
+            try:
+                alice.caller.client.rpc("list_my_organizations", {}, head=True).execute()
+            except APIError as error:
+                self.fail(f"HEAD /rpc/list_my_organizations answered {alice.caller.last.status_code}: {error.json()}")
+            self.assertEqual(alice.caller.last.request.method, "HEAD")
+            self.assertEqual(alice.caller.last.status_code, 200)
+        headers = {"apikey": tokens.api_key("anon"), "Authorization": f"Bearer {alice.token}"}
+        reply = call(bridge.url, "HEAD", "/rest/v1/rpc/list_my_organizations", headers=headers)
+        self.assertEqual((reply.status, reply.body), (200, b""), reply.headers)
+
+    def test_select_shapes_the_rows_of_a_function_as_postgrest_does(self):
+        # PostgREST treats `select` as a reserved query parameter on /rpc (POST and GET), never
+        # as a function argument: postgrest-py's .select() after .rpc() narrows the columns.
+        alice = User("alice")
+        organization = self.new_organization(alice, "Narrow")
+        for get in (False, True):
+            with self.subTest(method="GET" if get else "POST"):
+                rows = alice.caller.rpc("list_my_organizations", get=get).select("id,name").execute().data
+                self.assertEqual(rows, [{"id": organization, "name": "Narrow"}])
+
+
+class RefusalTests(SupabaseBridgeTestCase):
+    """Every bad request gets PostgREST's status and code, and changes nothing."""
+
+    def setUp(self):
+        self.alice = User("alice")
+        self.organization = self.new_organization(self.alice, "Guarded")
+        self.team = self.team_role(self.alice, self.organization)
+        self.before = database.fingerprint()
+
+    def tearDown(self):
+        super().tearDown()
+        self.assertUnchanged(database, self.before, self.id().rsplit(".", 1)[-1])
+
+    def test_an_unknown_function_is_404_pgrst202(self):
+        caller = self.alice.caller
+        error = self.refused(caller, caller.rpc("no_such_function", {"p_name": "x"}), 404, "PGRST202")
+        self.assertIn("no_such_function", error.message)
+
+    def test_an_unknown_argument_is_400_naming_it(self):
+        caller = self.alice.caller
+        with self.assertRaises(APIError) as raised:
+            caller.rpc("create_organization", {"p_name": "X", "p_owner": str(uuid.uuid4())}).execute()
+        self.assertEqual(caller.last.status_code, 400, raised.exception.json())
+        self.assertIn("p_owner", raised.exception.message)
+
+    def test_a_missing_argument_is_400_naming_it(self):
+        caller = self.alice.caller
+        with self.assertRaises(APIError) as raised:
+            caller.rpc("create_invitation", {
+                "p_email": "x@example.com", "p_organization_id": self.organization}).execute()
+        self.assertEqual(caller.last.status_code, 400, raised.exception.json())
+        self.assertIn("p_role_id", raised.exception.message)
+
+    def test_a_value_of_the_wrong_type_is_400_22p02(self):
+        caller = self.alice.caller
+        for get in (False, True):
+            self.refused(caller, caller.rpc("get_organization", {"p_id": "nope"}, get=get), 400, "22P02")
+        self.refused(caller, caller.rpc("create_invitation", {
+            "p_email": "x@example.com", "p_organization_id": "nope", "p_role_id": self.team}), 400, "22P02")
+
+    def test_no_credential_calls_as_anon_and_is_401_42501(self):
+        anonymous = Caller()
+        self.refused(anonymous, anonymous.rpc("create_organization", {"p_name": "Anon"}), 401, "42501")
+        bare = call(bridge.url, "POST", "/rest/v1/rpc/create_organization", {"p_name": "Bare"})
+        self.assertPostgrestError(bare, 401, "42501")
+
+    def test_a_forged_expired_unsigned_or_misdirected_token_is_401_pgrst301_and_never_echoed(self):
+        sub, email = self.alice.id, self.alice.email
+        valid = self.alice.token
+        header, payload, signature = valid.split(".")
+        flipped = signature[:-2] + ("AA" if not signature.endswith("AA") else "BB")
+        cases = {
+            "altered signature": f"{header}.{payload}.{flipped}",
+            "escalated payload": tokens.escalated(sub, email),
+            "other project's secret": tokens.signed_elsewhere(sub, email),
+            "expired": tokens.expired(sub, email),
+            "alg none": tokens.unsigned(sub, email),
+            "wrong audience": tokens.user(sub, email, aud="someone-else"),
+            "not a JWT": "not-a-token",
+        }
+        for case, token in cases.items():
+            with self.subTest(case):
+                caller = Caller(token)
+                self.refused(caller, caller.rpc("create_organization", {"p_name": case}), 401, "PGRST301")
+                challenge = caller.last.headers.get("www-authenticate", "")
+                self.assertTrue(challenge.startswith("Bearer"), caller.last.headers)
+                raw = call(bridge.url, "POST", "/rest/v1/rpc/create_organization", {"p_name": case},
+                           {"apikey": tokens.api_key("anon"), "Authorization": f"Bearer {token}"})
+                self.assertPostgrestError(raw, 401, "PGRST301")
+                if token.count(".") == 2:
+                    self.assertNotEchoed(raw, token)
+
+    def test_an_outsider_calling_a_member_only_function_gets_what_the_function_raises(self):
+        bob = User("bob")
+        invite = bob.caller.rpc("create_invitation", {
+            "p_email": "friend@example.com", "p_organization_id": self.organization, "p_role_id": self.team})
+        error = self.refused(bob.caller, invite, 403, "42501")
+        self.assertIn("member of this organization", error.message)
+
+    def test_a_member_who_is_not_the_owner_cannot_rename_the_organization(self):
+        bob = User("bob")
+        invitation = self.alice.call("create_invitation", {
+            "p_email": bob.email, "p_organization_id": self.organization, "p_role_id": self.team})[0]
+        bob.call("accept_invitation", {"p_token": invitation["token"]})
+        self.before = database.fingerprint()
+        error = self.refused(bob.caller, bob.caller.rpc("update_organization", {
+            "p_id": self.organization, "p_name": "Taken over"}), 403, "42501")
+        self.assertIn("super_admin", error.message)
+
+    def test_an_outsider_renaming_an_organization_reads_the_functions_not_found(self):
+        # update_organization raises P0002 'Organization not found' for a non-member (SMTA's
+        # convention, so that the organization's existence does not leak). That message is the
+        # function's, written for the caller: it must reach the client, as a 404 (the bridge's
+        # one departure from PostgREST, which would answer 500 for P0002).
+        bob = User("bob")
+        error = self.refused(bob.caller, bob.caller.rpc("update_organization", {
+            "p_id": self.organization, "p_name": "Taken over"}), 404, "P0002")
+        self.assertEqual(error.message, "Organization not found")
+
+    def test_a_duplicate_invitation_is_409_23505(self):
+        self.alice.call("create_invitation", {
+            "p_email": "dup@example.com", "p_organization_id": self.organization, "p_role_id": self.team})
+        self.before = database.fingerprint()
+        again = self.alice.caller.rpc("create_invitation", {
+            "p_email": "DUP@example.com", "p_organization_id": self.organization, "p_role_id": self.team})
+        error = self.refused(self.alice.caller, again, 409, "23505")
+        self.assertIn("already exists", error.message)
+
+    def test_get_on_a_volatile_function_is_405(self):
+        caller = self.alice.caller
+        self.refused(caller, caller.rpc("create_organization", {"p_name": "By GET"}, get=True), 405, "PGRST101")
+
+    def test_malformed_json_and_bodies_that_are_not_objects_are_400_pgrst102(self):
+        headers = {"apikey": tokens.api_key("anon"), "Authorization": f"Bearer {self.alice.token}",
+                   "Content-Type": "application/json"}
+        bodies = [b'{"p_name": ', b'{"p_name": "x",}', b"not json",  # not JSON (a trailing comma included)
+                  b'[{"p_name": "x"}]', b'"x"', b"42", b"null", b"true"]  # JSON, but not an object
+        for body in bodies:
+            with self.subTest(body=body):
+                reply = call(bridge.url, "POST", "/rest/v1/rpc/create_organization", body, headers)
+                self.assertPostgrestError(reply, 400, "PGRST102")
+
+    def test_a_body_over_the_size_limit_is_413(self):
+        headers = {"apikey": tokens.api_key("anon"), "Authorization": f"Bearer {self.alice.token}"}
+        reply = call(bridge.url, "POST", "/rest/v1/rpc/create_organization",
+                     {"p_name": "Big", "p_description": "x" * MAX_BODY_SIZE}, headers)
+        self.assertPostgrestError(reply, 413)
+
+    def test_another_schema_profile_is_406_pgrst106(self):
+        other = self.alice.caller.client.schema("other")
+        with self.assertRaises(APIError) as raised:
+            other.rpc("create_organization", {"p_name": "Elsewhere"}).execute()
+        self.assertEqual(self.alice.caller.last.status_code, 406)
+        self.assertEqual(raised.exception.code, "PGRST106")
+        headers = {"apikey": tokens.api_key("anon"), "Authorization": f"Bearer {self.alice.token}",
+                   "Content-Profile": "other"}
+        reply = call(bridge.url, "POST", "/rest/v1/rpc/create_organization", {"p_name": "Elsewhere"}, headers)
+        self.assertPostgrestError(reply, 406, "PGRST106")
+
+
+if __name__ == "__main__":
+    main()
