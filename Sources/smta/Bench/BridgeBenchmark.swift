@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOPosix
 import PostgresNIO
 import SMTABridge
 import SMTACore
@@ -88,17 +89,25 @@ struct BridgeBenchmark: AsyncParsableCommand {
             """
         let endpoint = "http://127.0.0.1:\(port)/rpc/list_my_organizations"
         let header = "Authorization: Bearer \(token)"
+        // The load tools block their thread until they exit: run them on NIO's thread pool, never
+        // on an event loop (this process's tasks run on the event loops that serve the bridge).
+        let clients = clients, seconds = seconds, databaseURL = url.description
+        func offLoop<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+            try await NIOThreadPool.singleton.runIfActive(body)
+        }
         // Warm up: the catalog, the pool, the server's caches.
-        _ = try LoadTools.wrk(url: endpoint, header: header, connections: clients, seconds: 2)
+        _ = try await offLoop { try LoadTools.wrk(url: endpoint, header: header, connections: clients, seconds: 2) }
 
         var bridgeRuns: [LoadTools.Figures] = [], directRuns: [LoadTools.Figures] = [], handRuns: [LoadTools.Figures] = []
         for round in 1...rounds {
             Console.line("Round \(round) of \(rounds)…")
-            bridgeRuns.append(try LoadTools.wrk(url: endpoint, header: header, connections: clients, seconds: seconds))
-            directRuns.append(try LoadTools.pgbench(
-                binary: pgbench, url: url.description, script: direct, clients: clients, seconds: seconds, folder: folder))
-            handRuns.append(try LoadTools.pgbench(
-                binary: pgbench, url: url.description, script: handWritten, clients: clients, seconds: seconds, folder: folder))
+            bridgeRuns.append(try await offLoop { try LoadTools.wrk(url: endpoint, header: header, connections: clients, seconds: seconds) })
+            directRuns.append(try await offLoop {
+                try LoadTools.pgbench(binary: pgbench, url: databaseURL, script: direct, clients: clients, seconds: seconds, folder: folder)
+            })
+            handRuns.append(try await offLoop {
+                try LoadTools.pgbench(binary: pgbench, url: databaseURL, script: handWritten, clients: clients, seconds: seconds, folder: folder)
+            })
         }
         let rows = [
             ("bridge (HTTP, wrk)", Self.median(bridgeRuns)),
