@@ -73,10 +73,16 @@ struct DevCommand: AsyncParsableCommand {
     }
 
     private static func remove(_ folder: String) throws {
-        if FileManager.default.fileExists(atPath: DevSetup.clusterDirectory(in: folder) + "/postmaster.pid"),
+        let setup = (try? DevSetup.load(from: folder)) ?? nil
+        let clusterDirectory = setup?.clusterDirectory(in: folder) ?? folder + "/postgres"
+        if FileManager.default.fileExists(atPath: clusterDirectory + "/postmaster.pid"),
             let binaries = try? PostgresBinaries.locate()
         {
-            try? LocalCluster(directory: DevSetup.clusterDirectory(in: folder), port: 0, binaries: binaries).stop()
+            try? LocalCluster(directory: clusterDirectory, port: 0, binaries: binaries).stop()
+        }
+        if let external = setup?.externalClusterDirectory, FileManager.default.fileExists(atPath: external) {
+            try FileManager.default.removeItem(atPath: (external as NSString).deletingLastPathComponent)
+            Console.line("Removed \(external).")
         }
         if FileManager.default.fileExists(atPath: folder) {
             try FileManager.default.removeItem(atPath: folder)

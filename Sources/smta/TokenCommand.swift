@@ -44,7 +44,7 @@ struct TokenCommand: AsyncParsableCommand {
         let binaries = try PostgresBinaries.locate()
         let environment = DevEnvironment(
             folder: folder, setup: setup, adapter: adapter,
-            cluster: .init(directory: DevSetup.clusterDirectory(in: folder), port: setup.postgresPort, binaries: binaries))
+            cluster: .init(directory: setup.clusterDirectory(in: folder), port: setup.postgresPort, binaries: binaries))
         print(try environment.token(email: email, lifetime: TimeInterval(lifetime)))
     }
 }

@@ -25,11 +25,14 @@ struct DevEnvironment {
         if let saved = try DevSetup.load(from: folder) {
             setup = saved
         } else {
-            setup = try DevSetup.make()
+            setup = try DevSetup.make(for: folder)
             try setup.save(to: folder)
+            if let external = setup.externalClusterDirectory {
+                say("The postgres user cannot enter \(folder); the cluster's data goes to \(external).")
+            }
         }
         let binaries = try PostgresBinaries.locate()
-        var cluster = LocalCluster(directory: DevSetup.clusterDirectory(in: folder), port: setup.postgresPort, binaries: binaries)
+        var cluster = LocalCluster(directory: setup.clusterDirectory(in: folder), port: setup.postgresPort, binaries: binaries)
         if !cluster.exists {
             say("Creating a private PostgreSQL cluster in \(cluster.dataDirectory) (initdb)…")
             try cluster.create()

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import SMTACore
 import SMTADev
@@ -15,6 +16,9 @@ struct DevSetup: Codable {
     var jwtSecret: String
     /// The key of SMTA's secret encryption.
     var secretsKey: String
+    /// The cluster's data folder, when it cannot live in the setup's folder (see
+    /// ``clusterDirectory(in:)``); nil for `<folder>/postgres`.
+    var externalClusterDirectory: String?
 
     /// The folder everything lives in (default `./.smta`).
     static func folder(_ path: String?) -> String {
@@ -33,11 +37,20 @@ struct DevSetup: Codable {
         }
     }
 
-    /// A new setup with fresh random secrets and a free port.
-    static func make() throws -> DevSetup {
-        DevSetup(
+    /// A new setup for `folder` with fresh random secrets and a free port.
+    ///
+    /// PostgreSQL runs as the `postgres` user when this process is root; when that user cannot
+    /// enter `folder` (a clone under `/root`, mode 700), the cluster's data goes to
+    /// `/var/tmp/smta-dev-<hash of folder>` instead, and `--reset` removes it too.
+    static func make(for folder: String) throws -> DevSetup {
+        var external: String?
+        if geteuid() == 0, (try? ProcessRunner.result("test", ["-x", folder], as: "postgres"))?.status != 0 {
+            let digest = SHA256.hash(data: Array(folder.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+            external = "/var/tmp/smta-dev-\(digest)/postgres"
+        }
+        return DevSetup(
             postgresPort: try LocalCluster.freePort(), payloadSecret: randomHex(32), jwtSecret: randomHex(32),
-            secretsKey: randomHex(24))
+            secretsKey: randomHex(24), externalClusterDirectory: external)
     }
 
     /// Writes the setup to `folder`, readable by its owner only.
@@ -51,7 +64,7 @@ struct DevSetup: Codable {
     }
 
     /// The cluster's data folder.
-    static func clusterDirectory(in folder: String) -> String { folder + "/postgres" }
+    func clusterDirectory(in folder: String) -> String { externalClusterDirectory ?? folder + "/postgres" }
     /// The Payload SQLite file.
     static func payloadDatabase(in folder: String) -> String { folder + "/payload.db" }
 
