@@ -90,6 +90,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -150,7 +151,10 @@ let package = Package(
         ),
         .testTarget(
             name: "BridgeTests",
-            dependencies: ["SMTABridge", "SMTACore", "SMTADev", "SMTASchema", "SMTASupabase", "SMTAPayload", "SMTATestSupport"],
+            dependencies: [
+                "SMTABridge", "SMTACore", "SMTADev", "SMTASchema", "SMTASupabase", "SMTAPayload", "SMTATestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Tests/BridgeTests"
         ),
         .testTarget(

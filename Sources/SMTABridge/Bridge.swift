@@ -53,8 +53,18 @@ public struct Bridge: Sendable {
         let gate = Gate(client: client, secretsKey: settings.secretsKey, logger: logger)
         let rpc = RPCHandler(
             adapter: adapter, gate: gate, catalog: catalog, availability: availability, maxBodySize: settings.maxBodySize)
+        let webhooks = [
+            (path: "stripe", handler: BillingWebhookHandler(
+                displayName: "Stripe", provider: settings.stripeWebhookSecrets.isEmpty ? nil : .stripe(StripeSignature(secrets: settings.stripeWebhookSecrets)),
+                client: client, availability: availability, maxBodySize: settings.maxBodySize)),
+            (path: "lemonsqueezy", handler: BillingWebhookHandler(
+                displayName: "Lemon Squeezy",
+                provider: settings.lemonSqueezyWebhookSecrets.isEmpty ? nil : .lemonSqueezy(LemonSqueezySignature(secrets: settings.lemonSqueezyWebhookSecrets)),
+                client: client, availability: availability, maxBodySize: settings.maxBodySize)),
+        ]
         let router = Self.router(
-            rpc: rpc, health: HealthRoute(client: client, availability: availability), timeout: settings.requestTimeout,
+            rpc: rpc, health: HealthRoute(client: client, availability: availability), webhooks: webhooks,
+            timeout: settings.requestTimeout,
             inFlight: InFlightRequests(capacity: settings.poolSize), availability: availability)
 
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
@@ -64,9 +74,16 @@ public struct Bridge: Sendable {
             server: .http1(configuration: .init(idleTimeout: .seconds(75), httpDecoderConfiguration: decoder)),
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "smta"),
             services: [
-                client, availability,
-                BackgroundService(name: "adapter \(adapter.name)", logger: logger) { [adapter] in try await adapter.run() },
-                BackgroundService(name: "catalog refresh", logger: logger) { await catalog.refreshPeriodically() },
+                LoggedService(name: "PostgreSQL pool", base: client, logger: logger),
+                LoggedService(name: "database watch", base: availability, logger: logger),
+                LoggedService(
+                    name: "adapter \(adapter.name)",
+                    base: BackgroundService(name: "adapter \(adapter.name)", logger: logger) { [adapter] in try await adapter.run() },
+                    logger: logger),
+                LoggedService(
+                    name: "catalog refresh",
+                    base: BackgroundService(name: "catalog refresh", logger: logger) { await catalog.refreshPeriodically() },
+                    logger: logger),
             ],
             onServerRunning: { channel in
                 await onListening(channel.localAddress?.port ?? settings.port)
@@ -77,8 +94,8 @@ public struct Bridge: Sendable {
     }
 
     private static func router(
-        rpc: RPCHandler, health: HealthRoute, timeout: Duration, inFlight: InFlightRequests,
-        availability: DatabaseAvailability
+        rpc: RPCHandler, health: HealthRoute, webhooks: [(path: String, handler: BillingWebhookHandler)],
+        timeout: Duration, inFlight: InFlightRequests, availability: DatabaseAvailability
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestLogMiddleware())
@@ -108,8 +125,11 @@ public struct Bridge: Sendable {
             }
         }
         router.get("/health") { _, context in await health.respond(context: context) }
-        router.post("/webhooks/stripe") { _, _ in WebhookRoute(provider: "Stripe").respond() }
-        router.post("/webhooks/lemonsqueezy") { _, _ in WebhookRoute(provider: "Lemon Squeezy").respond() }
+        for webhook in webhooks {
+            router.post("/webhooks/\(webhook.path)") { request, context in
+                await webhook.handler.respond(to: request, context: context)
+            }
+        }
         return router
     }
 

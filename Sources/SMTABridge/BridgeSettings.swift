@@ -20,13 +20,18 @@ public struct BridgeSettings: Sendable {
     public var catalogRefreshInterval: Duration
     /// The key of SMTA's secret encryption (`app.secrets_key`), if configured.
     public var secretsKey: String?
+    /// Stripe's webhook signing secrets, current first; empty leaves `/webhooks/stripe` off (501).
+    public var stripeWebhookSecrets: [String]
+    /// Lemon Squeezy's webhook signing secrets; empty leaves `/webhooks/lemonsqueezy` off (501).
+    public var lemonSqueezyWebhookSecrets: [String]
 
     /// Creates settings; the defaults suit a bridge in front of one PostgreSQL.
     public init(
         host: String = "127.0.0.1", port: Int = 3000, poolSize: Int = 16,
         requestTimeout: Duration = .seconds(30), statementTimeout: Duration = .seconds(15),
         maxBodySize: Int = 1 << 20, maxHeaderSize: Int = 32 << 10,
-        catalogRefreshInterval: Duration = .seconds(10), secretsKey: String? = nil
+        catalogRefreshInterval: Duration = .seconds(10), secretsKey: String? = nil,
+        stripeWebhookSecrets: [String] = [], lemonSqueezyWebhookSecrets: [String] = []
     ) {
         self.host = host
         self.port = port
@@ -37,10 +42,14 @@ public struct BridgeSettings: Sendable {
         self.maxHeaderSize = maxHeaderSize
         self.catalogRefreshInterval = catalogRefreshInterval
         self.secretsKey = secretsKey
+        self.stripeWebhookSecrets = stripeWebhookSecrets
+        self.lemonSqueezyWebhookSecrets = lemonSqueezyWebhookSecrets
     }
 
     /// Reads `SMTA_HOST`, `SMTA_PORT`, `SMTA_POOL_SIZE`, `SMTA_REQUEST_TIMEOUT`,
-    /// `SMTA_STATEMENT_TIMEOUT`, `SMTA_MAX_BODY_SIZE` and `SMTA_SECRETS_KEY`.
+    /// `SMTA_STATEMENT_TIMEOUT`, `SMTA_MAX_BODY_SIZE`, `SMTA_SECRETS_KEY` and the webhook
+    /// secrets (`SMTA_STRIPE_WEBHOOK_SECRET`, `SMTA_LEMONSQUEEZY_WEBHOOK_SECRET`: one secret, or
+    /// several separated by commas while one is being rolled).
     /// - Throws: ``ConfigurationError`` naming the key whose value is out of range.
     public init(configuration: Configuration) throws(ConfigurationError) {
         self.init()
@@ -58,5 +67,7 @@ public struct BridgeSettings: Sendable {
             }
             secretsKey = key
         }
+        stripeWebhookSecrets = configuration.list(.stripeWebhookSecret)
+        lemonSqueezyWebhookSecrets = configuration.list(.lemonSqueezyWebhookSecret)
     }
 }
