@@ -32,10 +32,10 @@ struct ServeCommand: AsyncParsableCommand {
         let adapter = try AdapterChoice(configuration: configuration)
         let url = try configuration.databaseURL()
         let settings = try BridgeSettings(configuration: configuration)
+        // Every configuration error stops start-up before the database is contacted.
+        let identityAdapter = try adapter.makeAdapter(configuration: configuration, logger: logger)
         try await SchemaCheck.refusePending(adapter: adapter, url: url, logger: logger)
-        let bridge = Bridge(
-            adapter: try adapter.makeAdapter(configuration: configuration, logger: logger),
-            database: url, settings: settings, logger: logger)
+        let bridge = Bridge(adapter: identityAdapter, database: url, settings: settings, logger: logger)
         try await bridge.run { port in
             logger.notice("smta bridge listening on http://\(settings.host):\(port) (adapter \(adapter.rawValue), database \(url))")
         }
