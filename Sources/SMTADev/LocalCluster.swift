@@ -83,12 +83,25 @@ public struct LocalCluster: Sendable {
 
     /// A free TCP port on 127.0.0.1, asked from the kernel.
     public static func freePort() throws -> Int {
+        guard let port = bindLoopback(port: 0) else {
+            throw ProcessRunner.Failure(command: "bind", status: errno, output: "")
+        }
+        return port
+    }
+
+    /// Whether `port` on 127.0.0.1 can be bound now (no server listens there).
+    public static func isFree(port: Int) -> Bool {
+        bindLoopback(port: port) != nil
+    }
+
+    /// Binds a socket to 127.0.0.1:`port` (0: any), closes it, and returns the port it got.
+    private static func bindLoopback(port: Int) -> Int? {
         let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socketFD >= 0 else { throw ProcessRunner.Failure(command: "socket", status: errno, output: "") }
+        guard socketFD >= 0 else { return nil }
         defer { close(socketFD) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
@@ -96,7 +109,6 @@ public struct LocalCluster: Sendable {
                 bind(socketFD, generic, length) == 0 && getsockname(socketFD, generic, &length) == 0
             }
         }
-        guard bound else { throw ProcessRunner.Failure(command: "bind", status: errno, output: "") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
     }
 }

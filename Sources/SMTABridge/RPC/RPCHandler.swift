@@ -56,11 +56,12 @@ struct RPCHandler: Sendable {
         } catch let error as BridgeError {
             return error.response()
         } catch let error as DatabaseError {
-            if BridgeError(error, role: role, requestID: context.id).status == .serviceUnavailable {
+            let answer = BridgeError(error, role: role, requestID: context.id)
+            if answer.status == .serviceUnavailable {
                 availability.reportUnreachable(error)
             }
             context.logger.info("database refused the call", metadata: ["error": "\(error)"])
-            return BridgeError(error, role: role, requestID: context.id).response()
+            return answer.response()
         } catch {
             context.logger.error("unexpected failure", metadata: ["error": "\(String(reflecting: error))"])
             return BridgeError.internalError(requestID: context.id).response()

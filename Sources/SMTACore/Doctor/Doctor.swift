@@ -51,19 +51,11 @@ public struct Doctor: Sendable {
     /// Connects to `url` and inspects the database.
     /// - Throws: ``DatabaseError`` when the database cannot be reached or read.
     public func inspect(_ url: DatabaseURL) async throws -> DoctorReport {
-        let connection: PostgresConnection
         do {
-            connection = try await PostgresConnection.connect(
-                configuration: try url.connectionConfiguration(), id: 1, logger: logger)
+            return try await url.withConnection(logger: logger) { connection in
+                try await inspect(on: connection, database: url.description)
+            }
         } catch {
-            throw DatabaseError(error)
-        }
-        do {
-            let report = try await inspect(on: connection, database: url.description)
-            try? await connection.close()
-            return report
-        } catch {
-            try? await connection.close()
             throw DatabaseError(error)
         }
     }

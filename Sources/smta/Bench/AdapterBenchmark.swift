@@ -134,7 +134,6 @@ struct AdapterBenchmark: AsyncParsableCommand {
     /// zone`) in schema `payload`, with the benchmark's user and session.
     private static func createPayloadTables(_ url: DatabaseURL, userID: Int, sid: String) async throws {
         let logger = Logger(label: "smta.bench")
-        let connection = try await PostgresConnection.connect(configuration: try url.connectionConfiguration(), id: 1, logger: logger)
         let statements: [PostgresQuery] = [
             #"CREATE SCHEMA IF NOT EXISTS "payload""#,
             #"DROP TABLE IF EXISTS "payload"."users_sessions", "payload"."users""#,
@@ -159,14 +158,10 @@ struct AdapterBenchmark: AsyncParsableCommand {
             "INSERT INTO payload.users (id, email) VALUES (\(Int32(userID)), 'bench@example.com')",
             "INSERT INTO payload.users_sessions VALUES (1, \(Int32(userID)), \(sid), now(), now() + interval '1 hour')",
         ]
-        do {
+        try await url.withConnection(logger: logger) { connection in
             for statement in statements {
                 _ = try await connection.guardedQuery(statement, logger: logger)
             }
-        } catch {
-            try? await connection.close()
-            throw error
         }
-        try await connection.close()
     }
 }

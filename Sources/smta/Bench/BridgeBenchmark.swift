@@ -132,8 +132,7 @@ struct BridgeBenchmark: AsyncParsableCommand {
     /// The user and one organization of theirs, created through the API as that user.
     private static func seed(_ url: DatabaseURL, userID: UUID, claims: String) async throws {
         let logger = Logger(label: "smta.bench")
-        let connection = try await PostgresConnection.connect(configuration: try url.connectionConfiguration(), id: 1, logger: logger)
-        do {
+        try await url.withConnection(logger: logger) { connection in
             _ = try await connection.guardedQuery(
                 "insert into core.users_meta (id, email) values (\(userID), 'bench@example.com') on conflict do nothing", logger: logger)
             _ = try await connection.guardedQuery(
@@ -141,11 +140,7 @@ struct BridgeBenchmark: AsyncParsableCommand {
                 select core.gate_call('authenticated', \(userID), \(claims), null, null, null, null,
                     'select pg_catalog.to_json(r) from public.create_organization(p_name => ''Bench'') r', '{}')
                 """, logger: logger)
-        } catch {
-            try? await connection.close()
-            throw error
         }
-        try await connection.close()
     }
 
     private static func median(_ runs: [LoadTools.Figures]) -> LoadTools.Figures {

@@ -69,10 +69,10 @@ struct TenancyBenchmark: AsyncParsableCommand {
     private func measure(_ url: DatabaseURL, throwaway: Bool) async throws {
         var logger = Logger(label: "smta.bench")
         logger.logLevel = .warning
-        let connection = try await PostgresConnection.connect(configuration: try url.connectionConfiguration(), id: 1, logger: logger)
+        let report = try await url.withConnection(logger: logger) { connection in
+            try await measure(url, on: connection, logger: logger, throwaway: throwaway)
+        }
         do {
-            let report = try await measure(url, on: connection, logger: logger, throwaway: throwaway)
-            try await connection.close()
             Console.line("")
             Console.line(report.table)
             if let json {
@@ -83,9 +83,6 @@ struct TenancyBenchmark: AsyncParsableCommand {
                 try encoder.encode(report).write(to: URL(fileURLWithPath: json))
                 Console.line("\nWrote \(json)")
             }
-        } catch {
-            try? await connection.close()
-            throw error
         }
     }
 

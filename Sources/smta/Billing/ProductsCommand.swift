@@ -58,9 +58,16 @@ struct ProductsCommand: AsyncParsableCommand {
 
     private func load(_ products: [ProductFileEntry], into url: DatabaseURL) async throws -> (Int, Int) {
         let logger = Logger(label: "smta.billing")
-        let connection = try await PostgresConnection.connect(configuration: try url.connectionConfiguration(), id: 1, logger: logger)
-        var inserted = 0
         do {
+            return try await upsert(products, into: url, logger: logger)
+        } catch {
+            throw DatabaseError(error)
+        }
+    }
+
+    private func upsert(_ products: [ProductFileEntry], into url: DatabaseURL, logger: Logger) async throws -> (Int, Int) {
+        let inserted = try await url.withConnection(logger: logger) { connection in
+            var inserted = 0
             _ = try await connection.guardedQuery("begin", logger: logger)
             for product in products {
                 let rows = try await connection.guardedQuery(
@@ -78,12 +85,10 @@ struct ProductsCommand: AsyncParsableCommand {
                     """, logger: logger)
                 if try rows.first?.decode(Bool.self) == true { inserted += 1 }
             }
+            // Closing the connection without this commit rolls every product back.
             _ = try await connection.guardedQuery("commit", logger: logger)
-        } catch {
-            try? await connection.close()
-            throw DatabaseError(error)
+            return inserted
         }
-        try await connection.close()
         return (inserted, products.count - inserted)
     }
 }

@@ -38,7 +38,7 @@ struct DevEnvironment {
             try cluster.create()
         }
         if !cluster.isRunning {
-            if !Self.isFree(port: setup.postgresPort) {
+            if !LocalCluster.isFree(port: setup.postgresPort) {
                 setup.postgresPort = try LocalCluster.freePort()
                 try setup.save(to: folder)
                 cluster = LocalCluster(directory: cluster.dataDirectory, port: setup.postgresPort, binaries: binaries)
@@ -93,35 +93,14 @@ struct DevEnvironment {
     var authorizationScheme: String { adapter == .payload ? "JWT" : "Bearer" }
 
     private func createDatabase() async throws {
-        let admin = cluster.url()
-        var configuration = try admin.connectionConfiguration()
-        configuration.options.additionalStartupParameters = [("application_name", "smta-dev")]
         let logger = Logger(label: "smta.dev")
-        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
-        do {
+        try await cluster.url().withConnection(applicationName: "smta-dev", logger: logger) { connection in
             let rows = try await connection.guardedQuery(
                 "select 1 from pg_catalog.pg_database where datname = \(databaseName)", logger: logger)
             if rows.isEmpty {
                 // The name is one of two fixed identifiers (smta_payload, smta_supabase).
                 _ = try await connection.guardedQuery(PostgresQuery(unsafeSQL: "create database \(databaseName)"), logger: logger)
             }
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-        try await connection.close()
-    }
-
-    private static func isFree(port: Int) -> Bool {
-        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socketFD >= 0 else { return false }
-        defer { close(socketFD) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
     }
 }
