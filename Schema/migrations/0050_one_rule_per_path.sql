@@ -335,9 +335,11 @@ end
 $$;
 
 -- core.is_known_user(p_user_id): does a live core.users_meta row exist for this user? The
--- direct-write guard asks it, since an RLS caller cannot read profiles of non-colleagues.
--- Callable by the runtime roles; it answers only yes or no about an id the caller already
--- holds, which is what add_member_to_organization's "User not found" tells too. Raises nothing.
+-- direct-write guard asks it, since an RLS caller cannot read profiles of non-colleagues. It
+-- answers only callers who are the super_admin of a live organization (the only ones who may
+-- add members, and whom add_member_to_organization's "User not found" tells as much); anyone
+-- else gets false, so it is no directory of user ids. Callable by the runtime roles; raises
+-- nothing.
 create or replace function core.is_known_user(p_user_id uuid)
 returns boolean
 language sql
@@ -345,7 +347,8 @@ stable
 security definer
 set search_path = ''
 as $$
-    select exists (select 1 from core.users_meta um where um.id = p_user_id and not um.is_deleted)
+    select pg_catalog.cardinality(core.current_user_super_admin_org_ids()) > 0
+       and exists (select 1 from core.users_meta um where um.id = p_user_id and not um.is_deleted)
 $$;
 
 revoke all on function core.is_known_user(uuid) from public, anon;
