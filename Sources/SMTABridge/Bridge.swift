@@ -8,8 +8,9 @@ import SMTACore
 
 /// The bridge server (`smta serve`): PostgREST's RPC dialect over the gate.
 ///
-/// Routes: `POST|GET /rpc/{function}` and the same under `/rest/v1` (Supabase clients' prefix),
-/// `GET /health`, and the billing webhooks. Each call is authenticated by the configured
+/// Routes: `POST|GET|HEAD /rpc/{function}` and the same under `/rest/v1` (Supabase clients'
+/// prefix), `GET /` and `GET /rest/v1/` (the OpenAPI document), `GET /health`, the billing
+/// webhooks, and CORS preflights on any path. Each call is authenticated by the configured
 /// adapter, checked against the catalog of `public` functions and run as the caller in one
 /// round trip (``SMTACore/Gate/call(_:arguments:as:)``). The bridge keeps no state of its own:
 /// run as many as the database allows.
@@ -46,6 +47,8 @@ public struct Bridge: Sendable {
         ]
         var probeConfiguration = try database.connectionConfiguration()
         probeConfiguration.options.additionalStartupParameters = [("application_name", "smta-bridge-probe")]
+        var listenerConfiguration = try database.connectionConfiguration()
+        listenerConfiguration.options.additionalStartupParameters = [("application_name", "smta-bridge-listener")]
 
         let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
         let availability = DatabaseAvailability(configuration: probeConfiguration, logger: logger)
@@ -63,9 +66,11 @@ public struct Bridge: Sendable {
                 client: client, availability: availability, maxBodySize: settings.maxBodySize)),
         ]
         let router = Self.router(
-            rpc: rpc, health: HealthRoute(client: client, availability: availability), webhooks: webhooks,
+            rpc: rpc, health: HealthRoute(client: client, availability: availability),
+            openAPI: OpenAPIRoute(adapter: adapter, catalog: catalog, availability: availability), webhooks: webhooks,
             timeout: settings.requestTimeout,
-            inFlight: InFlightRequests(capacity: settings.poolSize), availability: availability)
+            inFlight: InFlightRequests(capacity: settings.poolSize), availability: availability,
+            cors: CORSMiddleware(credentialedOrigins: settings.corsOrigins))
 
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
             maxHeaderFieldSize: settings.maxHeaderSize, maxHeaderListSize: settings.maxHeaderSize, maxHeaderFieldCount: 100)
@@ -84,6 +89,11 @@ public struct Bridge: Sendable {
                     name: "catalog refresh",
                     base: BackgroundService(name: "catalog refresh", logger: logger) { await catalog.refreshPeriodically() },
                     logger: logger),
+                LoggedService(
+                    name: "catalog listener",
+                    base: CatalogReloadListener(
+                        configuration: listenerConfiguration, catalog: catalog, retryInterval: .seconds(1), logger: logger),
+                    logger: logger),
             ],
             onServerRunning: { channel in
                 await onListening(channel.localAddress?.port ?? settings.port)
@@ -94,11 +104,14 @@ public struct Bridge: Sendable {
     }
 
     private static func router(
-        rpc: RPCHandler, health: HealthRoute, webhooks: [(path: String, handler: BillingWebhookHandler)],
-        timeout: Duration, inFlight: InFlightRequests, availability: DatabaseAvailability
+        rpc: RPCHandler, health: HealthRoute, openAPI: OpenAPIRoute,
+        webhooks: [(path: String, handler: BillingWebhookHandler)],
+        timeout: Duration, inFlight: InFlightRequests, availability: DatabaseAvailability,
+        cors: CORSMiddleware<BasicRequestContext>
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: cors)
         for prefix in ["/rpc", "/rest/v1/rpc"] {
             router.post("\(prefix)/:function") { request, context in
                 await Self.withinBudget(timeout, inFlight: inFlight, availability: availability, context: context) {
@@ -125,6 +138,12 @@ public struct Bridge: Sendable {
             }
         }
         router.get("/health") { _, context in await health.respond(context: context) }
+        // Hummingbird treats "/rest/v1/" as "/rest/v1".
+        for (path, basePath) in [("/", "/"), ("/rest/v1", "/rest/v1")] {
+            router.get(RouterPath(path)) { request, context in
+                await openAPI.respond(to: request, context: context, basePath: basePath)
+            }
+        }
         for webhook in webhooks {
             router.post("/webhooks/\(webhook.path)") { request, context in
                 await webhook.handler.respond(to: request, context: context)

@@ -1,3 +1,4 @@
+import Foundation
 import SMTACore
 
 /// How the bridge listens and what it accepts.
@@ -24,6 +25,8 @@ public struct BridgeSettings: Sendable {
     public var stripeWebhookSecrets: [String]
     /// Lemon Squeezy's webhook signing secrets; empty leaves `/webhooks/lemonsqueezy` off (501).
     public var lemonSqueezyWebhookSecrets: [String]
+    /// Browser origins that may call with credentials (cookies); any origin may call without.
+    public var corsOrigins: [String]
 
     /// Creates settings; the defaults suit a bridge in front of one PostgreSQL.
     public init(
@@ -31,7 +34,8 @@ public struct BridgeSettings: Sendable {
         requestTimeout: Duration = .seconds(30), statementTimeout: Duration = .seconds(15),
         maxBodySize: Int = 1 << 20, maxHeaderSize: Int = 32 << 10,
         catalogRefreshInterval: Duration = .seconds(10), secretsKey: String? = nil,
-        stripeWebhookSecrets: [String] = [], lemonSqueezyWebhookSecrets: [String] = []
+        stripeWebhookSecrets: [String] = [], lemonSqueezyWebhookSecrets: [String] = [],
+        corsOrigins: [String] = []
     ) {
         self.host = host
         self.port = port
@@ -44,12 +48,13 @@ public struct BridgeSettings: Sendable {
         self.secretsKey = secretsKey
         self.stripeWebhookSecrets = stripeWebhookSecrets
         self.lemonSqueezyWebhookSecrets = lemonSqueezyWebhookSecrets
+        self.corsOrigins = corsOrigins
     }
 
     /// Reads `SMTA_HOST`, `SMTA_PORT`, `SMTA_POOL_SIZE`, `SMTA_REQUEST_TIMEOUT`,
-    /// `SMTA_STATEMENT_TIMEOUT`, `SMTA_MAX_BODY_SIZE`, `SMTA_SECRETS_KEY` and the webhook
+    /// `SMTA_STATEMENT_TIMEOUT`, `SMTA_MAX_BODY_SIZE`, `SMTA_SECRETS_KEY`, the webhook
     /// secrets (`SMTA_STRIPE_WEBHOOK_SECRET`, `SMTA_LEMONSQUEEZY_WEBHOOK_SECRET`: one secret, or
-    /// several separated by commas while one is being rolled).
+    /// several separated by commas while one is being rolled) and `SMTA_CORS_ORIGINS`.
     /// - Throws: ``ConfigurationError`` naming the key whose value is out of range.
     public init(configuration: Configuration) throws(ConfigurationError) {
         self.init()
@@ -69,5 +74,15 @@ public struct BridgeSettings: Sendable {
         }
         stripeWebhookSecrets = configuration.list(.stripeWebhookSecret)
         lemonSqueezyWebhookSecrets = configuration.list(.lemonSqueezyWebhookSecret)
+        corsOrigins = configuration.list(.corsOrigins)
+        for origin in corsOrigins {
+            guard let url = URL(string: origin), let scheme = url.scheme, ["http", "https"].contains(scheme.lowercased()),
+                url.host != nil, url.path.isEmpty || url.path == "/", url.query == nil
+            else {
+                throw ConfigurationError(
+                    key: Configuration.Key.corsOrigins.environmentName,
+                    problem: "each origin must be scheme://host[:port], e.g. https://app.example.com")
+            }
+        }
     }
 }

@@ -69,6 +69,14 @@ public struct Configuration: Sendable {
         public static let maxBodySize = Key("max_body_size")
         /// The log level: trace, debug, info, notice, warning, error or critical (default info).
         public static let logLevel = Key("log_level")
+        /// Browser origins allowed to call the bridge *with credentials* (cookies), comma-separated;
+        /// every other origin may call it without credentials, as PostgREST allows by default.
+        public static let corsOrigins = Key("cors_origins")
+        /// The Supabase project's publishable keys (`sb_publishable_…`), comma-separated: the
+        /// `anon` role when no user token comes with them.
+        public static let supabasePublishableKeys = Key("supabase_publishable_keys", secret: true)
+        /// The Supabase project's secret keys (`sb_secret_…`), comma-separated: the `service_role`.
+        public static let supabaseSecretKeys = Key("supabase_secret_keys", secret: true)
 
         /// Every key, in documentation order.
         public static let all: [Key] = [
@@ -76,7 +84,7 @@ public struct Configuration: Sendable {
             .jwtIssuer, .jwtLeeway, .payloadSecret, .payloadDatabase, .payloadCollections,
             .payloadCookiePrefix, .payloadCSRF, .secretsKey, .stripeWebhookSecret,
             .lemonSqueezyWebhookSecret, .poolSize, .requestTimeout, .statementTimeout, .maxBodySize,
-            .logLevel,
+            .logLevel, .corsOrigins, .supabasePublishableKeys, .supabaseSecretKeys,
         ]
     }
 

@@ -1,7 +1,8 @@
-/// Byte comparisons whose duration does not depend on where the inputs differ.
-enum ConstantTime {
+/// Byte comparisons whose duration does not depend on where the inputs differ: for webhook
+/// signatures and API keys, wherever a secret is compared with what a client sent.
+public enum ConstantTime {
     /// Whether `a` and `b` are equal, comparing every byte whatever the first difference.
-    static func equal(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
+    public static func equal(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
         guard a.count == b.count else { return false }
         var difference: UInt8 = 0
         for (x, y) in zip(a, b) {
@@ -11,7 +12,7 @@ enum ConstantTime {
     }
 
     /// `bytes` as lowercase hex ASCII.
-    static func hex(_ bytes: some Sequence<UInt8>) -> [UInt8] {
+    public static func hex(_ bytes: some Sequence<UInt8>) -> [UInt8] {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         for byte in bytes {

@@ -1,4 +1,5 @@
 import Crypto
+import SMTACore
 import Testing
 
 @testable import SMTABridge

@@ -184,9 +184,10 @@ def tearDownModule():
 
 
 class PayloadBridgeTestCase(BridgeTestCase):
-    def assertRefused(self, reply):
-        """401 PGRST301 with a Bearer challenge."""
-        self.assertPostgrestError(reply, 401, "PGRST301")
+    def assertRefused(self, reply, code="PGRST301"):
+        """401 with a Bearer challenge: PGRST301, or PGRST303 for a well-signed token whose
+        claims fail (expired, no sid, an auth collection that is not configured)."""
+        self.assertPostgrestError(reply, 401, code)
         self.assertTrue(reply.headers.get("www-authenticate", "").startswith("Bearer"), reply.headers)
 
     def new_organization(self, owner, name="Acme"):
@@ -267,18 +268,19 @@ class SessionTests(PayloadBridgeTestCase):
         cases = {
             "signed with the raw secret": mint(secret, alice.id, alice.email, alice.sid, key=secret.encode()),
             "another app's secret": mint("another-app-secret", alice.id, alice.email, alice.sid),
-            "expired": mint(secret, alice.id, alice.email, alice.sid, issued_at=now - 7300, lifetime=7200),
-            "no sid": mint(secret, alice.id, alice.email, None),
+            "expired": (mint(secret, alice.id, alice.email, alice.sid, issued_at=now - 7300, lifetime=7200), "PGRST303"),
+            "no sid": (mint(secret, alice.id, alice.email, None), "PGRST303"),
             "unknown sid": mint(secret, alice.id, alice.email, str(uuid.uuid4())),
             "another user's session": mint(secret, bob.id, bob.email, alice.sid),
             "a user who does not exist": mint(secret, bob.id + 1000, bob.email, bob.sid),
-            "unconfigured collection": mint(secret, alice.id, alice.email, alice.sid, collection="admins"),
+            "unconfigured collection": (mint(secret, alice.id, alice.email, alice.sid, collection="admins"), "PGRST303"),
         }
         for case, token in cases.items():
+            token, code = token if isinstance(token, tuple) else (token, "PGRST301")
             with self.subTest(case):
                 reply = call(bridge.url, "POST", "/rpc/create_organization", {"p_name": case},
                              {"Authorization": f"JWT {token}"})
-                self.assertRefused(reply)
+                self.assertRefused(reply, code)
                 self.assertNotEchoed(reply, token)
         self.assertUnchanged(database, before, "refused tokens")
 

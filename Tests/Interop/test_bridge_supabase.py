@@ -287,29 +287,33 @@ class RefusalTests(SupabaseBridgeTestCase):
         bare = call(bridge.url, "POST", "/rest/v1/rpc/create_organization", {"p_name": "Bare"})
         self.assertPostgrestError(bare, 401, "42501")
 
-    def test_a_forged_expired_unsigned_or_misdirected_token_is_401_pgrst301_and_never_echoed(self):
+    def test_a_forged_expired_unsigned_or_misdirected_token_is_401_and_never_echoed(self):
+        """PGRST301 for a token that does not verify; PGRST303 (as PostgREST) for a well-signed
+        one whose claims fail, "JWT expired" for an expired one, which clients refresh on."""
         sub, email = self.alice.id, self.alice.email
         valid = self.alice.token
         header, payload, signature = valid.split(".")
         flipped = signature[:-2] + ("AA" if not signature.endswith("AA") else "BB")
         cases = {
-            "altered signature": f"{header}.{payload}.{flipped}",
-            "escalated payload": tokens.escalated(sub, email),
-            "other project's secret": tokens.signed_elsewhere(sub, email),
-            "expired": tokens.expired(sub, email),
-            "alg none": tokens.unsigned(sub, email),
-            "wrong audience": tokens.user(sub, email, aud="someone-else"),
-            "not a JWT": "not-a-token",
+            "altered signature": (f"{header}.{payload}.{flipped}", "PGRST301"),
+            "escalated payload": (tokens.escalated(sub, email), "PGRST301"),
+            "other project's secret": (tokens.signed_elsewhere(sub, email), "PGRST301"),
+            "expired": (tokens.expired(sub, email), "PGRST303"),
+            "alg none": (tokens.unsigned(sub, email), "PGRST301"),
+            "wrong audience": (tokens.user(sub, email, aud="someone-else"), "PGRST303"),
+            "not a JWT": ("not-a-token", "PGRST301"),
         }
-        for case, token in cases.items():
+        for case, (token, code) in cases.items():
             with self.subTest(case):
                 caller = Caller(token)
-                self.refused(caller, caller.rpc("create_organization", {"p_name": case}), 401, "PGRST301")
+                self.refused(caller, caller.rpc("create_organization", {"p_name": case}), 401, code)
                 challenge = caller.last.headers.get("www-authenticate", "")
                 self.assertTrue(challenge.startswith("Bearer"), caller.last.headers)
                 raw = call(bridge.url, "POST", "/rest/v1/rpc/create_organization", {"p_name": case},
                            {"apikey": tokens.api_key("anon"), "Authorization": f"Bearer {token}"})
-                self.assertPostgrestError(raw, 401, "PGRST301")
+                self.assertPostgrestError(raw, 401, code)
+                if case == "expired":
+                    self.assertEqual(raw.json()["message"], "JWT expired")
                 if token.count(".") == 2:
                     self.assertNotEchoed(raw, token)
 

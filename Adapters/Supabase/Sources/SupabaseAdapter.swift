@@ -7,8 +7,12 @@ import SMTACore
 /// into an ``Identity`` whose claims PostgreSQL sees as `request.jwt.claims`.
 ///
 /// The token comes from `Authorization: Bearer <jwt>`; a request without `Authorization` is
-/// anonymous (`apikey` headers are ignored: a bare anon key in `Authorization` is a token like any
-/// other and yields role `anon`). The key is chosen as GoTrue chooses it: a `kid` naming a JWKS
+/// anonymous (a legacy anon key in `Authorization` is a token like any other and yields role
+/// `anon`; a legacy `apikey` header is ignored). Supabase's API keys work as its gateway makes
+/// them work: a configured publishable key (`sb_publishable_…`, as `apikey` or as the bearer)
+/// with no user token is `anon`, a configured secret key (`sb_secret_…`) is `service_role`, a
+/// user token beside a publishable key is that user, and any `sb_…` key that is not configured
+/// is refused. The key is chosen as GoTrue chooses it: a `kid` naming a JWKS
 /// key selects that key; otherwise an `HS256` token is checked with the legacy secret; any other
 /// unknown `kid` triggers one rate-limited JWKS refresh and is refused if still unknown. Each key
 /// verifies only its own algorithm, so neither `none` nor HS/ES/RS confusion can pass.
@@ -22,6 +26,7 @@ public struct SupabaseAdapter: IdentityAdapter {
     private let issuer: String?
     private let leewaySeconds: Double
     private let maxTokenSize: Int
+    private let apiKeys: SupabaseAPIKey
 
     /// Creates an adapter from typed settings. Nothing is fetched yet: call ``loadKeys()`` at
     /// start-up to fail fast on an unreadable JWKS (otherwise the first token with a `kid` loads it).
@@ -56,6 +61,7 @@ public struct SupabaseAdapter: IdentityAdapter {
         let leeway = settings.leeway.components
         leewaySeconds = Double(leeway.seconds) + Double(leeway.attoseconds) / 1e18
         maxTokenSize = settings.maxTokenSize
+        apiKeys = SupabaseAPIKey(publishable: settings.publishableKeys, secret: settings.secretKeys)
     }
 
     /// Creates an adapter from SMTA's configuration (`SMTA_JWT_SECRET`, `SMTA_JWKS_FILE`,
@@ -81,10 +87,18 @@ public struct SupabaseAdapter: IdentityAdapter {
         try await loadKeys()
     }
 
-    /// Identifies the caller from `Authorization: Bearer <jwt>`; anonymous without `Authorization`.
+    /// Identifies the caller from `Authorization: Bearer <jwt or API key>` and the `apikey`
+    /// header; anonymous without either.
     public func identify(_ credentials: Credentials) async throws(AuthenticationError) -> Identity {
+        var keyIdentity: Identity?
+        if let header = credentials.header("apikey") {
+            let apiKey = Array(header.utf8)
+            if SupabaseAPIKey.isAPIKey(apiKey) {
+                keyIdentity = SupabaseAPIKey.identity(try apiKeys.kind(of: apiKey), source: name)
+            }
+        }
         guard let authorization = credentials.header("authorization") else {
-            return .anonymous(source: name)
+            return keyIdentity ?? .anonymous(source: name)
         }
         guard authorization.utf8.count <= maxTokenSize + 16 else {
             throw AuthenticationError(.malformed, "Authorization header longer than \(maxTokenSize) bytes")
@@ -98,6 +112,9 @@ public struct SupabaseAdapter: IdentityAdapter {
             throw AuthenticationError(.malformed, "Authorization is not a Bearer token")
         }
         let token = value.dropFirst(scheme.count).drop { $0 == UInt8(ascii: " ") }
+        if SupabaseAPIKey.isAPIKey(token) {
+            return SupabaseAPIKey.identity(try apiKeys.kind(of: token), source: name)
+        }
         return try await verify(token: Array(token))
     }
 

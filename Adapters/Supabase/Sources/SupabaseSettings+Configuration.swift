@@ -6,8 +6,9 @@ extension SupabaseSettings {
     static let minimumSecretLength = 32
 
     /// Reads `SMTA_JWT_SECRET`, `SMTA_JWKS_FILE` or `SMTA_JWKS_URL`, `SMTA_JWT_AUD`,
-    /// `SMTA_JWT_ISS` and `SMTA_JWT_LEEWAY` (seconds, 0–300) from `configuration`; the other
-    /// settings keep their defaults.
+    /// `SMTA_JWT_ISS`, `SMTA_JWT_LEEWAY` (seconds, 0–300) and the API keys
+    /// (`SMTA_SUPABASE_PUBLISHABLE_KEYS`, `SMTA_SUPABASE_SECRET_KEYS`) from `configuration`; the
+    /// other settings keep their defaults.
     /// - Throws: ``ConfigurationError`` naming the key at fault: no key source at all, a secret
     ///   shorter than 32 bytes, both a JWKS file and URL, a missing file, a URL that is not HTTP(S).
     public init(configuration: Configuration) throws(ConfigurationError) {
@@ -56,5 +57,13 @@ extension SupabaseSettings {
             self.issuer = issuer
         }
         leeway = .milliseconds(Int64(try configuration.number(.jwtLeeway, in: 0...300, default: 30) * 1000))
+        publishableKeys = configuration.list(.supabasePublishableKeys)
+        secretKeys = configuration.list(.supabaseSecretKeys)
+        for (key, prefix, keys) in [
+            (Configuration.Key.supabasePublishableKeys, SupabaseAPIKey.publishablePrefix, publishableKeys),
+            (Configuration.Key.supabaseSecretKeys, SupabaseAPIKey.secretPrefix, secretKeys),
+        ] where keys.contains(where: { !$0.hasPrefix(prefix) }) {
+            throw ConfigurationError(key: key.environmentName, problem: "each key must start with \(prefix)")
+        }
     }
 }

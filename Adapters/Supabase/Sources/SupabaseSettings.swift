@@ -16,6 +16,11 @@ public struct SupabaseSettings: Sendable {
     public var jwksRefreshInterval: Duration
     /// The longest token accepted, in bytes; longer ones are refused before parsing.
     public var maxTokenSize: Int
+    /// The project's publishable API keys (`sb_publishable_…`): with no user token, the caller
+    /// is `anon`.
+    public var publishableKeys: [String]
+    /// The project's secret API keys (`sb_secret_…`): the caller is `service_role`.
+    public var secretKeys: [String]
 
     /// Creates settings; the defaults are Supabase's (`aud` `authenticated`, 30 s leeway,
     /// a JWKS refresh at most every 30 s, tokens up to 8 KiB).
@@ -26,7 +31,9 @@ public struct SupabaseSettings: Sendable {
         issuer: String? = nil,
         leeway: Duration = .seconds(30),
         jwksRefreshInterval: Duration = .seconds(30),
-        maxTokenSize: Int = 8192
+        maxTokenSize: Int = 8192,
+        publishableKeys: [String] = [],
+        secretKeys: [String] = []
     ) {
         self.jwtSecret = jwtSecret
         self.jwks = jwks
@@ -35,5 +42,7 @@ public struct SupabaseSettings: Sendable {
         self.leeway = leeway
         self.jwksRefreshInterval = jwksRefreshInterval
         self.maxTokenSize = maxTokenSize
+        self.publishableKeys = publishableKeys
+        self.secretKeys = secretKeys
     }
 }

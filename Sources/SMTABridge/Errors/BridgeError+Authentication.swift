@@ -2,9 +2,11 @@ import HTTPTypes
 import SMTACore
 
 extension BridgeError {
-    /// 401 (PostgREST's PGRST301) for a refused credential, 503 when the adapter could not check
-    /// it. The message is the error's public one: it never echoes the credential or says which
-    /// check failed; the precise reason goes to the log.
+    /// 401 for a refused credential, 503 when the adapter could not check it, with PostgREST's
+    /// codes: PGRST303 when the token is well signed but its claims fail (expired — "JWT
+    /// expired", which clients take as the cue to refresh the session —, not yet valid, wrong
+    /// audience or issuer), PGRST301 for anything else. The message never echoes the credential
+    /// or says more than PostgREST would; the precise reason goes to the log.
     init(_ error: AuthenticationError) {
         if error.kind == .unavailable {
             self = .databaseUnavailable(retryAfterSeconds: 1)
@@ -12,7 +14,16 @@ extension BridgeError {
             return
         }
         var headers = HTTPFields()
-        headers[.wwwAuthenticate] = error.kind == .missing ? "Bearer" : "Bearer error=\"invalid_token\""
-        self.init(status: .unauthorized, code: "PGRST301", message: error.publicMessage, headers: headers)
+        let claimsFailed = [.expired, .notYetValid, .invalidClaims].contains(error.kind)
+        let message = error.kind == .expired ? "JWT expired" : error.publicMessage
+        switch error.kind {
+        case .missing:
+            headers[.wwwAuthenticate] = "Bearer"
+        case .expired:
+            headers[.wwwAuthenticate] = "Bearer error=\"invalid_token\", error_description=\"JWT expired\""
+        default:
+            headers[.wwwAuthenticate] = "Bearer error=\"invalid_token\""
+        }
+        self.init(status: .unauthorized, code: claimsFailed ? "PGRST303" : "PGRST301", message: message, headers: headers)
     }
 }

@@ -1,8 +1,9 @@
 import HTTPTypes
 import Hummingbird
 
-/// Logs one line per request (method, path, status, milliseconds; never headers or bodies) and
-/// answers its request id in `X-Request-Id`, the key to the server's log for that request.
+/// Logs one line per request (method, path, status, milliseconds; never headers or bodies),
+/// answers its request id in `X-Request-Id`, the key to the server's log for that request, and
+/// completes `Server-Timing` with the request's `total`.
 struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -14,6 +15,8 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         response.headers[.requestID] = context.id
         let elapsed = start.duration(to: .now)
+        let total = ServerTiming.entry("total", elapsed)
+        response.headers[.serverTiming] = response.headers[.serverTiming].map { "\($0), \(total)" } ?? total
         context.logger.info(
             "\(request.method) \(request.uri.path) \(response.status.code)",
             metadata: ["ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)"])

@@ -4,7 +4,7 @@ import PostgresNIO
 import SMTACore
 
 /// The `public` functions of the database, as the bridge calls them: names, input arguments,
-/// result shapes and who may execute them, read from `pg_catalog`.
+/// result shapes and columns, who may execute them and their comments, read from `pg_catalog`.
 ///
 /// Loaded on first use and reloaded when a request names a function it does not know (at most
 /// once per ``minimumReloadInterval``) and every ``refreshInterval``, so functions added by a
@@ -74,36 +74,57 @@ actor FunctionCatalog {
     /// Reads the catalog now.
     /// - Throws: ``DatabaseError`` when it cannot be read.
     func reload() async throws {
-        let rows: [PostgresRow]
+        let loaded: [String: [RPCFunction]]
         do {
-            rows = try await client.withConnection { connection in
-                try await connection.guardedQuery(Self.query, logger: logger)
+            loaded = try await client.withConnection { connection in
+                try await Self.load(on: connection, logger: logger)
             }
         } catch {
             throw DatabaseError(error)
         }
-        var loaded: [String: [RPCFunction]] = [:]
-        for row in rows {
-            let function = try Self.function(from: row)
-            loaded[function.name, default: []].append(function)
-        }
         snapshot.withLockedValue { $0 = loaded }
         loadedAt = .now
-        logger.debug("catalog loaded", metadata: ["functions": "\(rows.count)"])
+        logger.debug("catalog loaded", metadata: ["functions": "\(loaded.values.map(\.count).reduce(0, +))"])
+    }
+
+    /// Every function of `public`, by name, read on `connection`.
+    /// - Throws: the connection's error when the catalog cannot be read.
+    static func load(on connection: PostgresConnection, logger: Logger) async throws -> [String: [RPCFunction]] {
+        let rows = try await connection.guardedQuery(query, logger: logger)
+        var loaded: [String: [RPCFunction]] = [:]
+        for row in rows {
+            let function = try function(from: row)
+            loaded[function.name, default: []].append(function)
+        }
+        return loaded
+    }
+
+    /// The functions `role` may execute, by name (one entry per overload), from the loaded
+    /// snapshot, loading it first if needed.
+    /// - Throws: ``DatabaseError`` when the catalog cannot be read.
+    func functions(executableBy role: Identity.Role) async throws -> [RPCFunction] {
+        if snapshot.withLockedValue({ $0 == nil }) {
+            try await reload()
+        }
+        let all = snapshot.withLockedValue { $0 ?? [:] }
+        return all.values.flatMap { $0 }.filter { $0.executableBy.contains(role) }
     }
 
     private static func function(from row: PostgresRow) throws -> RPCFunction {
-        let (name, names, modes, types, defaults, returnsSet, returnKind, isReadOnly, anon, authenticated, service, attributes) =
-            try row.decode((String, [String], [String], [String], Int, Bool, String, Bool, Bool, Bool, Bool, [String]).self)
+        let (
+            name, names, modes, types, defaults, returnsSet, returnKind, isReadOnly, anon, authenticated, service,
+            attributes, attributeTypes, resultType, summary
+        ) = try row.decode(
+            (String, [String], [String], [String], Int, Bool, String, Bool, Bool, Bool, Bool, [String], [String], String, String?).self)
         // names, modes and types cover every argument (input and output) in order.
         var inputs: [(name: String, type: String)] = []
-        var outputs: [String] = []
+        var outputs: [(name: String, type: String)] = []
         for index in types.indices {
             let mode = index < modes.count ? modes[index] : "i"
             let argumentName = index < names.count ? names[index] : ""
             switch mode {
             case "i", "b", "v": inputs.append((argumentName, types[index]))
-            default: outputs.append(argumentName)
+            default: outputs.append((argumentName, types[index]))
             }
         }
         let firstDefault = inputs.count - defaults
@@ -113,9 +134,9 @@ actor FunctionCatalog {
         let shape: RPCFunction.ResultShape
         switch (returnKind, returnsSet) {
         case ("void", _): shape = .void
-        case ("composite", true): shape = outputs.count == 1 && modes.contains("t") ? .singleColumnRows(outputs[0]) : .rows
+        case ("composite", true): shape = outputs.count == 1 && modes.contains("t") ? .singleColumnRows(outputs[0].name) : .rows
         case ("composite", false): shape = .row
-        case (_, true): shape = outputs.count == 1 ? .singleColumnRows(outputs[0]) : .scalars
+        case (_, true): shape = outputs.count == 1 ? .singleColumnRows(outputs[0].name) : .scalars
         default: shape = .scalar
         }
         var roles: Set<Identity.Role> = []
@@ -123,10 +144,16 @@ actor FunctionCatalog {
         if authenticated { roles.insert(.authenticated) }
         if service { roles.insert(.serviceRole) }
         // Result columns: the OUT / TABLE parameters, or the attributes of the returned row type.
-        let columns = outputs.isEmpty ? attributes : outputs
+        let columns: [(name: String, type: String)]
+        switch shape {
+        case .scalar, .scalars, .void: columns = []
+        default:
+            columns = outputs.isEmpty ? Array(zip(attributes, attributeTypes)).map { ($0, $1) } : outputs
+        }
         return RPCFunction(
-            name: name, arguments: arguments, shape: shape, columns: shape == .scalar || shape == .scalars || shape == .void ? [] : columns,
-            isReadOnly: isReadOnly, executableBy: roles)
+            name: name, arguments: arguments, shape: shape, columns: columns.map(\.name),
+            columnTypes: Dictionary(columns.map { ($0.name, $0.type) }, uniquingKeysWith: { first, _ in first }),
+            resultType: resultType, summary: summary, isReadOnly: isReadOnly, executableBy: roles)
     }
 
     /// One row per plain function in `public` (no procedures, aggregates or window functions).
@@ -153,7 +180,12 @@ actor FunctionCatalog {
                pg_catalog.has_function_privilege('service_role', p.oid, 'execute'),
                array(select a.attname::text from pg_catalog.pg_attribute a
                      where a.attrelid = t.typrelid and a.attnum > 0 and not a.attisdropped
-                     order by a.attnum)
+                     order by a.attnum),
+               array(select pg_catalog.format_type(a.atttypid, a.atttypmod) from pg_catalog.pg_attribute a
+                     where a.attrelid = t.typrelid and a.attnum > 0 and not a.attisdropped
+                     order by a.attnum),
+               pg_catalog.format_type(p.prorettype, null),
+               pg_catalog.obj_description(p.oid, 'pg_proc')
         from pg_catalog.pg_proc p
         join pg_catalog.pg_namespace n on n.oid = p.pronamespace
         join pg_catalog.pg_type t on t.oid = p.prorettype

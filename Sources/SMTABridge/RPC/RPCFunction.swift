@@ -42,8 +42,15 @@ struct RPCFunction: Sendable {
     var arguments: [Argument]
     /// How its result is shaped.
     var shape: ResultShape
-    /// The names of its result's columns, for `select=`; empty for a scalar result.
+    /// The names of its result's columns, for `select=`, filters and ordering; empty for a
+    /// scalar result.
     var columns: [String]
+    /// The SQL type of each result column, by name (`uuid`, `timestamp with time zone`).
+    var columnTypes: [String: String]
+    /// The SQL type of the whole result (`text`, `record`, `void`).
+    var resultType: String
+    /// The function's `comment on function`, if any.
+    var summary: String?
     /// Whether it is `STABLE` or `IMMUTABLE`, and so callable with `GET`.
     var isReadOnly: Bool
     /// The roles that may execute it.

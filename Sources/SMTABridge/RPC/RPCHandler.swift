@@ -23,22 +23,42 @@ struct RPCHandler: Sendable {
     /// Answers one call; `readOnly` is true for `GET`, whose arguments come from the query.
     func respond(to request: Request, context: some RequestContext, readOnly: Bool) async -> Response {
         var role = Identity.Role.anon
+        var timing = ServerTiming()
         do {
             let name = try context.parameters.require("function")
             try Self.checkProfile(request.headers)
             let identity: Identity
             do {
-                identity = try await adapter.identify(Credentials(headers: request.headers.map { ($0.name.rawName, $0.value) }))
-            } catch {
+                identity = try await timing.measure("jwt") {
+                    try await adapter.identify(Credentials(headers: request.headers.map { ($0.name.rawName, $0.value) }))
+                }
+            } catch let error as AuthenticationError {
                 context.logger.notice("credential refused", metadata: ["reason": "\(error.description)"])
                 throw BridgeError(error)
             }
             role = identity.role
-            let arguments = readOnly ? try RPCArguments(query: request.uri.query) : try await body(of: request)
             if availability.isDown {
                 throw BridgeError.databaseUnavailable(retryAfterSeconds: 1)
             }
-            let function = try await resolve(name, arguments: arguments.names)
+            let overloads = try await catalog.overloads(of: name)
+            guard !overloads.isEmpty else {
+                throw BridgeError.unknownFunction(name)
+            }
+            let query = RPCArguments.parameters(request.uri.query)
+            let arguments: RPCArguments
+            let resultParameters: [(String, String)]
+            if readOnly {
+                // A query parameter is an argument unless it names a result column and no argument.
+                let argumentNames = Set(overloads.flatMap { $0.arguments.map(\.name) })
+                let columnNames = Set(overloads.flatMap(\.columns))
+                let isArgument = { (name: String) in argumentNames.contains(name) || !columnNames.contains(name) }
+                arguments = try RPCArguments(query: request.uri.query, isArgument: isArgument)
+                resultParameters = query.filter { ResultOptions.reserved.contains($0.0) || !isArgument($0.0) }
+            } else {
+                arguments = try await body(of: request)
+                resultParameters = query
+            }
+            let function = try Self.resolve(overloads, arguments: arguments.names)
             guard function.executableBy.contains(identity.role) else {
                 throw BridgeError(
                     status: identity.role == .anon ? .unauthorized : .forbidden, code: "42501",
@@ -49,22 +69,28 @@ struct RPCHandler: Sendable {
                     status: .methodNotAllowed, code: "PGRST101",
                     message: "\(function.name) may change data: call it with POST")
             }
-            let options = try ResultOptions(query: request.uri.query, function: function)
-            let statement = CallStatement.make(function, given: arguments.names, columns: options.columns)
-            let result = try await gate.call(statement, arguments: arguments.json, as: identity)
-            return try Self.response(result, shape: function.shape, wantsObject: Self.wantsObject(request.headers))
+            let options = try ResultOptions(parameters: resultParameters, headers: request.headers, function: function)
+            let statement = CallStatement.make(function, arguments: arguments, options: options)
+            let result = try await timing.measure("transaction") {
+                try await gate.call(statement.text, arguments: statement.parameter, as: identity)
+            }
+            var response = try Self.response(
+                result, statement: statement, options: options, shape: function.shape,
+                wantsObject: Self.wantsObject(request.headers))
+            response.headers[.serverTiming] = timing.header
+            return response
         } catch let error as BridgeError {
-            return error.response()
+            return timing.stamp(error.response())
         } catch let error as DatabaseError {
             let answer = BridgeError(error, role: role, requestID: context.id)
             if answer.status == .serviceUnavailable {
                 availability.reportUnreachable(error)
             }
             context.logger.info("database refused the call", metadata: ["error": "\(error)"])
-            return answer.response()
+            return timing.stamp(answer.response())
         } catch {
             context.logger.error("unexpected failure", metadata: ["error": "\(String(reflecting: error))"])
-            return BridgeError.internalError(requestID: context.id).response()
+            return timing.stamp(BridgeError.internalError(requestID: context.id).response())
         }
     }
 
@@ -87,12 +113,8 @@ struct RPCHandler: Sendable {
         return isForm ? try RPCArguments(query: String(buffer: buffer)) : try RPCArguments(body: buffer)
     }
 
-    /// The overload of `name` that `given` calls.
-    private func resolve(_ name: String, arguments given: Set<String>) async throws -> RPCFunction {
-        let overloads = try await catalog.overloads(of: name)
-        guard !overloads.isEmpty else {
-            throw BridgeError.unknownFunction(name)
-        }
+    /// The overload that `given` calls.
+    private static func resolve(_ overloads: [RPCFunction], arguments given: Set<String>) throws(BridgeError) -> RPCFunction {
         let matching = overloads.filter { $0.accepts(given) }
         if matching.count == 1 {
             return matching[0]
@@ -145,12 +167,32 @@ struct RPCHandler: Sendable {
         headers[.accept]?.lowercased().contains(objectMediaType) ?? false
     }
 
-    /// The HTTP answer for a function's JSON result.
-    static func response(_ result: ByteBuffer?, shape: RPCFunction.ResultShape, wantsObject: Bool) throws -> Response {
+    /// The HTTP answer for a function's JSON result: the value, a single object when asked for
+    /// one, and for a paged or counted set its `Content-Range` and status (200, 206, 416).
+    static func response(
+        _ result: ByteBuffer?, statement: CallStatement, options: ResultOptions, shape: RPCFunction.ResultShape,
+        wantsObject: Bool
+    ) throws -> Response {
         if case .void = shape {
             return Response(status: .noContent)
         }
         var body = result ?? ByteBuffer(string: "null")
+        var status = HTTPResponse.Status.ok
+        var headers: HTTPFields = [:]
+        if statement.isPaged {
+            let page = try PagedResult(body)
+            let (contentRange, rangeStatus) = page.range(offset: options.offset)
+            headers[.contentRange] = contentRange
+            if rangeStatus == .rangeNotSatisfiable {
+                var error = BridgeError(
+                    status: rangeStatus, code: "PGRST103", message: "Requested range not satisfiable",
+                    details: "An offset of \(options.offset) was requested, but there are only \(page.total ?? 0) rows.")
+                error.headers = headers
+                return error.response()
+            }
+            status = rangeStatus
+            body = page.rows
+        }
         var contentType = "application/json; charset=utf-8"
         if wantsObject {
             contentType = "\(objectMediaType); charset=utf-8"
@@ -163,9 +205,10 @@ struct RPCHandler: Sendable {
                         details: "The result contains \(elements.count) rows")
                 }
                 body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: elements[0], options: [.fragmentsAllowed]))
+                status = .ok
             }
         }
-        return Response(
-            status: .ok, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: body))
+        headers[.contentType] = contentType
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
     }
 }

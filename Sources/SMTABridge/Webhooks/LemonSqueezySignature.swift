@@ -1,4 +1,5 @@
 import Crypto
+import SMTACore
 
 /// Lemon Squeezy's webhook signature: `X-Signature`, the hex HMAC-SHA256 of the raw body with
 /// the webhook's signing secret. Compared in constant time (upstream SMTA's `!==` was not).

@@ -1,4 +1,5 @@
 import Crypto
+import SMTACore
 
 /// Stripe's webhook signature: `Stripe-Signature: t=<unix seconds>,v1=<hex>[,v1=<hex>…]`, each
 /// `v1` the hex HMAC-SHA256 of `"<t>.<raw body>"` with the endpoint's signing secret.
