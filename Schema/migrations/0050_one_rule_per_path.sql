@@ -337,9 +337,9 @@ $$;
 -- core.is_known_user(p_user_id): does a live core.users_meta row exist for this user? The
 -- direct-write guard asks it, since an RLS caller cannot read profiles of non-colleagues. It
 -- answers only callers who are the super_admin of a live organization (the only ones who may
--- add members, and whom add_member_to_organization's "User not found" tells as much); anyone
--- else gets false, so it is no directory of user ids. Callable by the runtime roles; raises
--- nothing.
+-- add members), and tells them exactly what add_member_to_organization's "User not found" tells
+-- them (SMTA 0.8's contract): user ids are not tenant data. Anyone else gets false. Callable by
+-- the runtime roles; raises nothing.
 create or replace function core.is_known_user(p_user_id uuid)
 returns boolean
 language sql
@@ -558,7 +558,9 @@ begin
 
   perform core.assert_assignable_role(p_org_id, p_role_id);
 
-  if not core.is_known_user(p_user_id) then
+  if not exists (
+    select 1 from core.users_meta as um where um.id = p_user_id and not um.is_deleted
+  ) then
     raise exception 'User not found'
       using errcode = 'P0002';
   end if;
@@ -1205,3 +1207,54 @@ revoke execute on function core.log_audit(text, text, uuid, text, jsonb) from ap
 -- core.enable_tenancy('app.projects') resolves its regclass argument as the caller, which
 -- needs USAGE on the schema. SMTA still grants nothing on the tables of schema app.
 grant usage on schema app to app_admin;
+
+-- core.check_role_scope() (0004), answering alike: BEFORE INSERT OR UPDATE OF role_id on
+-- memberships, unit_memberships and invitations. The role must exist, not be deleted, and be
+-- global or the row's organization's own. Another organization's role is "not found", exactly
+-- as an unknown id: the refusal never names it, nor tells that it exists (this trigger runs
+-- before row-level security, so outsiders meet it too). Applies to everyone; raises P0002.
+create or replace function core.check_role_scope()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_row jsonb := pg_catalog.to_jsonb(new);
+    v_org_id uuid;
+begin
+    if tg_table_name = 'unit_memberships' then
+        select u.organization_id into v_org_id from core.units u where u.id = new.unit_id;
+    else
+        v_org_id := (v_row ->> 'organization_id')::uuid;
+    end if;
+
+    if not exists (
+        select 1 from core.roles r
+        where r.id = new.role_id
+          and not r.is_deleted
+          and (r.organization_id is null or r.organization_id = v_org_id)
+    ) then
+        raise exception 'Role not found' using errcode = 'P0002';
+    end if;
+    return new;
+end
+$$;
+
+-- =============================================================================================
+-- Tenant keys never move on the platform's tables either
+-- =============================================================================================
+-- 0004 keeps core rows in their tenant; an operator's UPDATE (service_role) could still hand an
+-- organization's secret, subscription, customer record, flags or override to another
+-- organization. Nothing of SMTA moves them (billing upserts by provider ids, never by
+-- reassigning the organization): create a new row instead.
+create trigger trg_tenant_secrets_tenant_keys before update on platform.tenant_secrets
+    for each row execute function core.forbid_tenant_key_change('scope', 'organization_id', 'user_id');
+create trigger trg_billing_subscriptions_tenant_keys before update on platform.billing_subscriptions
+    for each row execute function core.forbid_tenant_key_change('organization_id');
+create trigger trg_billing_customers_tenant_keys before update on platform.billing_customers
+    for each row execute function core.forbid_tenant_key_change('organization_id');
+create trigger trg_platform_feature_flags_tenant_keys before update on platform.platform_feature_flags
+    for each row execute function core.forbid_tenant_key_change('organization_id');
+create trigger trg_platform_subscription_overrides_tenant_keys before update on platform.platform_subscription_overrides
+    for each row execute function core.forbid_tenant_key_change('organization_id');

@@ -31,7 +31,11 @@ struct PgTAPSuiteTests {
         try #require(!files.isEmpty, "no pgTAP files found in \(Self.sqlFolder)")
         let result = try TestTools.run(
             "pg_prove", connection + ["--failures", "--comments"] + files,
-            environment: ["PGOPTIONS": "-c client_min_messages=warning"])
+            environment: [
+                "PGOPTIONS": "-c client_min_messages=warning",
+                // common/authz_declared_matrix.sql reads the declared matrix from here.
+                "SMTA_AUTHZ_MATRIX": Self.sqlFolder + "/authz/matrix.json",
+            ])
         print("pg_prove (\(adapter)):\n\(result.output)")
         #expect(result.status == 0, "pgTAP failures under the \(adapter) adapter:\n\(result.output)")
     }

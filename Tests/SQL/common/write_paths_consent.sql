@@ -4,7 +4,7 @@
 -- they join by their own act; someone who already consented to being seen in a shared
 -- organization is visible at once. The stranger's side is checked on every read path.
 begin;
-select plan(20);
+select plan(21);
 select tests.world();
 select tests.remember('team_role', tests.role_id('team'));
 
@@ -38,9 +38,12 @@ select tests.authenticate_as(tests.id('owner_a'));
 select throws_ok(format($$insert into core.memberships (user_id, organization_id, role_id, consented_at) values (%L, %L, %L, now())$$,
                         tests.id('guest'), tests.id('org_a'), tests.id('team_role')),
   '42501', null, 'a direct INSERT cannot claim the member consented');
+select throws_ok(format('insert into core.memberships (user_id, organization_id, role_id) values (%L, %L, %L)',
+                        gen_random_uuid(), tests.id('org_a'), tests.id('team_role')),
+  'P0002', 'User not found', 'a direct INSERT of an unknown user is refused, as the API refuses it');
 select lives_ok(format('insert into core.memberships (user_id, organization_id, role_id) values (%L, %L, %L)',
                        tests.id('guest'), tests.id('org_a'), tests.id('team_role')),
-  'the owner adds a user by a direct INSERT');
+  'the owner adds a known user by a direct INSERT');
 select is((select email from public.list_organization_members(tests.id('org_a')) where user_id = tests.id('guest')), null,
   'that member is hidden as well');
 

@@ -28,7 +28,9 @@ select is((select r.name from tests.rows('core.memberships', jsonb_build_object(
            join core.roles r on r.id = (m ->> 'role_id')::uuid), 'team',
   'and never held the invitation''s manager role');
 
--- Y is invited, then added by the owner's direct INSERT.
+-- Y, already the owner's colleague in org C, is invited, then added by the owner's direct
+-- INSERT (which adds colleagues only).
+select tests.add_member(tests.create_org(tests.id('owner_a'), 'Org C'), tests.id('y'));
 select tests.authenticate_as(tests.id('owner_a'));
 select lives_ok(format('select * from public.create_invitation(%L, %L, %L)', 'y.invited@smta.test', tests.id('org_a'), tests.id('manager_role')),
   'the owner invites Y');

@@ -49,9 +49,12 @@ select throws_ok(format('insert into core.memberships (user_id, organization_id,
   '42501', 'new row violates row-level security policy for table "memberships"',
   'an outsider''s insert into a full organization is refused on permission, not on seats');
 select is(tests.membership_state(tests.id('org_a'), tests.id('owner_b')), 'none', 'nothing was added');
+select tests.reset_identity();
+select tests.remember('colleague', tests.create_user('colleague.seats@smta.test'));
+select tests.add_member(tests.create_org(tests.id('owner_a'), 'Org S'), tests.id('colleague'));
 select tests.authenticate_as(tests.id('owner_a'));
 select throws_ok(format('insert into core.memberships (user_id, organization_id, role_id) values (%L, %L, %L)',
-                        tests.id('stranger'), tests.id('org_a'), tests.role_id('team')),
+                        tests.id('colleague'), tests.id('org_a'), tests.role_id('team')),
   'P0001', 'The organization has reached its seat limit of 5 members',
   'the owner is told about the seat limit');
 
