@@ -142,10 +142,10 @@ struct CallStatement: Sendable {
                 case .lt: sql = "\(ref) < (\(operand))::\(type)"
                 case .lte: sql = "\(ref) <= (\(operand))::\(type)"
                 case .isdistinct: sql = "\(ref) is distinct from (\(operand))::\(type)"
-                case .like: sql = "\(ref)::text like \(operand)"
-                case .ilike: sql = "\(ref)::text ilike \(operand)"
-                case .match: sql = "\(ref)::text ~ \(operand)"
-                case .imatch: sql = "\(ref)::text ~* \(operand)"
+                case .like: sql = "\(ref)::text like (\(operand))"
+                case .ilike: sql = "\(ref)::text ilike (\(operand))"
+                case .match: sql = "\(ref)::text ~ (\(operand))"
+                case .imatch: sql = "\(ref)::text ~* (\(operand))"
                 case .in, .is: sql = "false"
                 }
             default:
