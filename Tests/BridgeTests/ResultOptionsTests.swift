@@ -55,7 +55,7 @@ struct ResultOptionsTests {
             ("name=A", "PGRST100"), ("name=fts.A", "PGRST100"), ("name=in.A,B", "PGRST100"), ("description=is.maybe", "PGRST100"),
             ("or=name.eq.A", "PGRST100"), ("or=(name.eq.A", "PGRST100"), ("or=(name.eq.(A)", "PGRST100"),
             ("nope=eq.1", "42703"), ("order=nope.desc", "42703"), ("order=name.sideways", "PGRST100"),
-            ("limit=-1", "PGRST100"), ("offset=x", "PGRST100"), ("select=nope", "42703"), ("on_conflict=id", "PGRST100"),
+            ("limit=x", "PGRST100"), ("offset=x", "PGRST100"), ("select=nope", "42703"), ("on_conflict=id", "PGRST100"),
         ] {
             let error = #expect(throws: BridgeError.self, "\(query)") { try Self.options(query) }
             #expect(error?.code == code, "\(query)")
@@ -65,6 +65,19 @@ struct ResultOptionsTests {
         #expect(scalar?.code == "PGRST100")
         let paged = #expect(throws: BridgeError.self) { try Self.options("limit=1", function: Self.scalar) }
         #expect(paged?.code == "PGRST100")
+        let negative = #expect(throws: BridgeError.self) { try Self.options("limit=-1") }
+        #expect(negative?.status == .rangeNotSatisfiable && negative?.code == "PGRST103")
+        #expect(negative?.details == "Limit should be greater than or equal to zero.")
+    }
+
+    @Test("on GET a value is a filter when PostgREST would parse it as one, an argument otherwise")
+    func filtersAndArgumentsOnGet() {
+        for value in ["eq.1", "not.is.null", "in.(a,b)", "eq(any).{a,b}", "fts(english).cat", "cs.{1}", "isdistinct.x"] {
+            #expect(FilterExpression.isWrittenAsFilter(value), "\(value)")
+        }
+        for value in ["Beta", "", "eq", "not.Beta", "1.5", "equal.1", "a.b", "2026-01-01T00:00:00.000Z"] {
+            #expect(!FilterExpression.isWrittenAsFilter(value), "\(value)")
+        }
     }
 
     @Test("ordering, limit, offset, Range and Prefer: count")
@@ -78,11 +91,15 @@ struct ResultOptionsTests {
         #expect(options.offset == 5)
         #expect(options.limit == 5)
         #expect(options.countsTotal)
-        #expect(options.reportsRange)
+        let ignored = try ResultOptions(
+            parameters: [], headers: [.range: "5-9"], readsRangeHeader: false, function: Self.organizations)
+        #expect(ignored.offset == 0 && ignored.limit == nil)
+        let counted = try Self.options("", headers: [HTTPField.Name("Prefer")!: "count=exact"], function: Self.scalar)
+        #expect(counted.countsTotal)
         let open = try Self.options("", headers: [.range: "3-"])
         #expect(open.offset == 3 && open.limit == nil)
         let backwards = #expect(throws: BridgeError.self) { try Self.options("", headers: [.range: "9-3"]) }
-        #expect(backwards?.code == "PGRST103")
+        #expect(backwards?.code == "PGRST103" && backwards?.status == .rangeNotSatisfiable)
         #expect(try !Self.options("select=name").operatesOnRows)
     }
 
@@ -96,7 +113,10 @@ struct ResultOptionsTests {
         #expect(statement.parameter.contains("drop table"))
         #expect(statement.text.contains(#"_f."name" = ($1 -> 1 ->> 0)::text"#))
         #expect(statement.text.contains(#"order by _q."name" asc"#))
-        #expect(!statement.isPaged)
+        #expect(statement.isPaged)
+        let plain = CallStatement.make(
+            Self.organizations, arguments: try RPCArguments(body: ByteBuffer(string: "{}")), options: try Self.options(""))
+        #expect(plain.isPaged && plain.text.contains("pg_catalog.count(*)") && !plain.text.contains("with _q"))
         let counted = CallStatement.make(
             Self.organizations, arguments: try RPCArguments(body: ByteBuffer(string: "{}")),
             options: try Self.options("limit=2", headers: [HTTPField.Name("Prefer")!: "count=exact"]))

@@ -259,20 +259,21 @@ class RefusalTests(SupabaseBridgeTestCase):
         error = self.refused(caller, caller.rpc("no_such_function", {"p_name": "x"}), 404, "PGRST202")
         self.assertIn("no_such_function", error.message)
 
-    def test_an_unknown_argument_is_400_naming_it(self):
+    def test_an_unknown_argument_is_404_pgrst202_as_postgrest_and_the_hint_names_it(self):
+        # PostgREST looks a function up by its name and argument names: none takes p_owner.
         caller = self.alice.caller
-        with self.assertRaises(APIError) as raised:
-            caller.rpc("create_organization", {"p_name": "X", "p_owner": str(uuid.uuid4())}).execute()
-        self.assertEqual(caller.last.status_code, 400, raised.exception.json())
-        self.assertIn("p_owner", raised.exception.message)
+        error = self.refused(caller, caller.rpc("create_organization", {"p_name": "X", "p_owner": str(uuid.uuid4())}),
+                             404, "PGRST202")
+        self.assertEqual(error.message,
+                         "Could not find the function public.create_organization(p_name, p_owner) in the schema cache")
+        self.assertIn("has no argument p_owner", error.hint)
 
-    def test_a_missing_argument_is_400_naming_it(self):
+    def test_a_missing_argument_is_404_pgrst202_as_postgrest_and_the_hint_names_it(self):
         caller = self.alice.caller
-        with self.assertRaises(APIError) as raised:
-            caller.rpc("create_invitation", {
-                "p_email": "x@example.com", "p_organization_id": self.organization}).execute()
-        self.assertEqual(caller.last.status_code, 400, raised.exception.json())
-        self.assertIn("p_role_id", raised.exception.message)
+        error = self.refused(caller, caller.rpc("create_invitation", {
+            "p_email": "x@example.com", "p_organization_id": self.organization}), 404, "PGRST202")
+        self.assertIn("create_invitation(p_email, p_organization_id)", error.message)
+        self.assertIn("needs the argument p_role_id", error.hint)
 
     def test_a_value_of_the_wrong_type_is_400_22p02(self):
         caller = self.alice.caller

@@ -6,9 +6,10 @@
 /// quoted, and fixed SQL words reach the text; everything the client sent travels in the one
 /// bound parameter `$1`.
 ///
-/// With result operations (filters, ordering, paging, counting) `$1` is the array
-/// `[arguments, values]`, the filter values referenced by position, and a set result comes back
-/// as `[rows in the page, total or null, rows]` (see ``PagedResult``).
+/// A set result comes back as `[rows in the page, total or null, rows]` (see ``PagedResult``),
+/// for the `Content-Range` PostgREST sends with every set. With result operations (filters,
+/// ordering, paging, counting) `$1` is the array `[arguments, values]`, the filter values
+/// referenced by position.
 struct CallStatement: Sendable {
     /// The statement text.
     var text: String
@@ -19,10 +20,15 @@ struct CallStatement: Sendable {
 
     /// The statement calling `function` with `arguments`, shaped by `options`.
     static func make(_ function: RPCFunction, arguments: RPCArguments, options: ResultOptions) -> CallStatement {
-        guard options.operatesOnRows, function.shape.isSet else {
+        guard function.shape.isSet else {
             return CallStatement(
                 text: plain(function, given: arguments.names, columns: options.columns, argumentsRef: "$1"),
                 parameter: arguments.json, isPaged: false)
+        }
+        guard options.operatesOnRows else {
+            return CallStatement(
+                text: plain(function, given: arguments.names, columns: options.columns, argumentsRef: "$1"),
+                parameter: arguments.json, isPaged: true)
         }
         var values = FilterValues()
         let conditions = options.filters.map { condition($0, of: function, values: &values) }
@@ -43,18 +49,14 @@ struct CallStatement: Sendable {
             page += " offset \(options.offset)"
         }
         let rows = "(select coalesce(pg_catalog.json_agg(\(row(options.columns, function: function))), '[]') from _p as _r)"
-        let text: String
-        if options.reportsRange {
-            let total = options.countsTotal ? "(select pg_catalog.count(*) from _q)" : "null::bigint"
-            text = "with _q as (\(inner)), _p as (\(page)) select pg_catalog.json_build_array("
-                + "(select pg_catalog.count(*) from _p), \(total), \(rows))"
-        } else {
-            text = "with _q as (\(inner)), _p as (\(page)) select \(rows)"
-        }
-        return CallStatement(text: text, parameter: "[\(arguments.json),\(values.json)]", isPaged: options.reportsRange)
+        let total = options.countsTotal ? "(select pg_catalog.count(*) from _q)" : "null::bigint"
+        let text = "with _q as (\(inner)), _p as (\(page)) select pg_catalog.json_build_array("
+            + "(select pg_catalog.count(*) from _p), \(total), \(rows))"
+        return CallStatement(text: text, parameter: "[\(arguments.json),\(values.json)]", isPaged: true)
     }
 
-    /// The statement without result operations: the function's result shaped as a whole.
+    /// The statement without result operations: a single result shaped as a whole, a set as
+    /// `[rows, null, rows' array]` (its rows counted in the same pass that aggregates them).
     private static func plain(_ function: RPCFunction, given: Set<String>, columns: [String]?, argumentsRef: String) -> String {
         let arguments = function.arguments.filter { given.contains($0.name) }
         let call = self.call(function, arguments: arguments)
@@ -65,7 +67,11 @@ struct CallStatement: Sendable {
             let columns = arguments.map { "\(quoted($0.name)) \($0.type)" }.joined(separator: ", ")
             source = " from pg_catalog.json_to_record(\(argumentsRef)) as _a(\(columns))"
         }
-        let lateral = arguments.isEmpty ? " from " : ", lateral "
+        let lateral = (arguments.isEmpty ? " from " : ", lateral ") + "\(call) as _r"
+        let set = { (element: String) in
+            "select pg_catalog.json_build_array(pg_catalog.count(*), null::bigint, "
+                + "coalesce(pg_catalog.json_agg(\(element)), '[]'))" + source + lateral
+        }
         switch function.shape {
         case .void:
             // Evaluated once through the target list; its value (void) is not kept.
@@ -73,14 +79,13 @@ struct CallStatement: Sendable {
         case .scalar:
             return "select pg_catalog.to_json(\(call))" + source
         case .row:
-            return "select \(row(columns, function: function))" + source + lateral + "\(call) as _r"
+            return "select \(row(columns, function: function))" + source + lateral
         case .rows:
-            return "select coalesce(pg_catalog.json_agg(\(row(columns, function: function))), '[]')" + source + lateral + "\(call) as _r"
+            return set(row(columns, function: function))
         case .singleColumnRows(let column):
-            let object = columns == [] ? "pg_catalog.json_build_object()" : "pg_catalog.json_build_object(\(literal(column)), _r)"
-            return "select coalesce(pg_catalog.json_agg(\(object)), '[]')" + source + lateral + "\(call) as _r"
+            return set(columns == [] ? "pg_catalog.json_build_object()" : "pg_catalog.json_build_object(\(literal(column)), _r)")
         case .scalars:
-            return "select coalesce(pg_catalog.json_agg(_r), '[]')" + source + lateral + "\(call) as _r"
+            return set("_r")
         }
     }
 

@@ -40,6 +40,28 @@ extension FilterExpression {
         "null": "is null", "not_null": "is not null", "true": "is true", "false": "is false", "unknown": "is unknown",
     ]
 
+    /// Every operator word of PostgREST's filter grammar, including those the bridge does not
+    /// apply to function results (array, range and full-text operators).
+    private static let postgrestOperators: Set<String> = Set(FilterOperator.allCases.map(\.rawValue)).union([
+        "cs", "cd", "ov", "sl", "sr", "nxr", "nxl", "adj", "fts", "plfts", "phfts", "wfts",
+    ])
+
+    /// Whether a query value is written as a filter, `[not.]operator[(modifier)].operand`, as
+    /// PostgREST reads a `GET /rpc` parameter: such a value filters the result, any other value
+    /// is an argument.
+    static func isWrittenAsFilter(_ value: String) -> Bool {
+        var rest = Substring(value)
+        if rest.hasPrefix("not.") {
+            rest = rest.dropFirst(4)
+        }
+        guard let dot = rest.firstIndex(of: ".") else { return false }
+        var word = rest[..<dot]
+        if let open = word.firstIndex(of: "("), word.hasSuffix(")") {
+            word = word[..<open]
+        }
+        return postgrestOperators.contains(String(word))
+    }
+
     /// Parses a top-level query parameter: `name=value`, where `name` is a column and `value` is
     /// `[not.]op.operand`, or `name` is `or`, `and`, `not.or`, `not.and` and `value` is `(…)`.
     /// - Throws: ``BridgeError`` (400, PGRST100) for anything PostgREST would not parse.
@@ -98,6 +120,12 @@ extension FilterExpression {
             rest = rest.dropFirst(4)
         }
         guard let dot = rest.firstIndex(of: "."), let op = FilterOperator(rawValue: String(rest[..<dot])) else {
+            let word = rest.prefix { $0 != "." }
+            if rest.contains("."), isWrittenAsFilter(String(rest)) {
+                throw parseError(
+                    whole, "\(word) is not applied to function results; these are: "
+                        + FilterOperator.allCases.map(\.rawValue).joined(separator: ", "))
+            }
             throw parseError(whole, "unknown or missing operator (one of \(FilterOperator.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         let operand = String(rest[rest.index(after: dot)...])

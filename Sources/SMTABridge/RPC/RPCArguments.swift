@@ -33,14 +33,14 @@ struct RPCArguments: Sendable {
     }
 
     /// Reads `GET` query parameters (or a form-encoded body): each one an argument, as text for
-    /// PostgreSQL to cast. PostgREST's reserved parameters are not arguments, nor are those for
-    /// which `isArgument` answers false (on `GET`, the filters on result columns; see
-    /// ``ResultOptions``).
+    /// PostgreSQL to cast. PostgREST's reserved parameters are not arguments, nor are the
+    /// name/value pairs for which `isArgument` answers false (on `GET`, the filters on result
+    /// columns; see ``ResultOptions``).
     /// - Throws: ``BridgeError`` (400) when an argument is given twice.
-    init(query: String?, isArgument: (String) -> Bool = { _ in true }) throws(BridgeError) {
+    init(query: String?, isArgument: (_ name: String, _ value: String) -> Bool = { _, _ in true }) throws(BridgeError) {
         var names: Set<String> = []
         var members: [String] = []
-        for (name, value) in Self.parameters(query) where !ResultOptions.reserved.contains(name) && isArgument(name) {
+        for (name, value) in Self.parameters(query) where !ResultOptions.reserved.contains(name) && isArgument(name, value) {
             guard names.insert(name).inserted else {
                 throw .invalidBody("The argument \(name) is given more than once")
             }

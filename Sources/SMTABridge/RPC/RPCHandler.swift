@@ -48,17 +48,21 @@ struct RPCHandler: Sendable {
             let arguments: RPCArguments
             let resultParameters: [(String, String)]
             if readOnly {
-                // A query parameter is an argument unless it names a result column and no argument.
+                // As PostgREST reads it, a query parameter whose value is written as a filter
+                // (`eq.1`, `not.is.null`) filters the result, any other is an argument; a name
+                // that is one of the function's arguments stays an argument whatever its value
+                // (PostgREST would look for a result column of that name and fail).
                 let argumentNames = Set(overloads.flatMap { $0.arguments.map(\.name) })
-                let columnNames = Set(overloads.flatMap(\.columns))
-                let isArgument = { (name: String) in argumentNames.contains(name) || !columnNames.contains(name) }
+                let isArgument = { (name: String, value: String) in
+                    argumentNames.contains(name) || !FilterExpression.isWrittenAsFilter(value)
+                }
                 arguments = try RPCArguments(query: request.uri.query, isArgument: isArgument)
-                resultParameters = query.filter { ResultOptions.reserved.contains($0.0) || !isArgument($0.0) }
+                resultParameters = query.filter { ResultOptions.reserved.contains($0.0) || !isArgument($0.0, $0.1) }
             } else {
                 arguments = try await body(of: request)
                 resultParameters = query
             }
-            let function = try Self.resolve(overloads, arguments: arguments.names)
+            let function = try Self.resolve(overloads, arguments: arguments.names, isPost: !readOnly)
             guard function.executableBy.contains(identity.role) else {
                 throw BridgeError(
                     status: identity.role == .anon ? .unauthorized : .forbidden, code: "42501",
@@ -69,7 +73,9 @@ struct RPCHandler: Sendable {
                     status: .methodNotAllowed, code: "PGRST101",
                     message: "\(function.name) may change data: call it with POST")
             }
-            let options = try ResultOptions(parameters: resultParameters, headers: request.headers, function: function)
+            let options = try ResultOptions(
+                parameters: resultParameters, headers: request.headers, readsRangeHeader: request.method == .get,
+                function: function)
             let statement = CallStatement.make(function, arguments: arguments, options: options)
             let result = try await timing.measure("transaction") {
                 try await gate.call(statement.text, arguments: statement.parameter, as: identity)
@@ -114,13 +120,13 @@ struct RPCHandler: Sendable {
     }
 
     /// The overload that `given` calls.
-    private static func resolve(_ overloads: [RPCFunction], arguments given: Set<String>) throws(BridgeError) -> RPCFunction {
+    private static func resolve(_ overloads: [RPCFunction], arguments given: Set<String>, isPost: Bool) throws(BridgeError) -> RPCFunction {
         let matching = overloads.filter { $0.accepts(given) }
         if matching.count == 1 {
             return matching[0]
         }
         if matching.isEmpty {
-            throw Self.argumentMismatch(overloads, given: given)
+            throw Self.argumentMismatch(overloads, given: given, isPost: isPost)
         }
         // Several overloads accept these names: the one taking exactly them, if unique.
         let exact = matching.filter { Set($0.arguments.map(\.name)) == given }
@@ -134,22 +140,31 @@ struct RPCHandler: Sendable {
         return exact[0]
     }
 
-    private static func argumentMismatch(_ overloads: [RPCFunction], given: Set<String>) -> BridgeError {
+    /// PostgREST's answer when no overload takes the given argument names: 404 `PGRST202` with
+    /// its message and details; the hint says which argument is unknown or missing, and gives
+    /// the signatures.
+    private static func argumentMismatch(_ overloads: [RPCFunction], given: Set<String>, isPost: Bool) -> BridgeError {
+        let name = "public.\(overloads[0].name)"
+        let keys = given.sorted()
+        let parameters = keys.isEmpty
+            ? " without parameters"
+            : " with parameter\(keys.count > 1 ? "s" : "") \(keys.joined(separator: ", "))"
         let signatures = overloads.map { "public.\($0.signature)" }.joined(separator: "; ")
+        var reason = "No overload takes these arguments."
         if overloads.count == 1, let function = overloads.first {
             let known = Set(function.arguments.map(\.name))
             if let unknown = given.subtracting(known).sorted().first {
-                return .invalidBody("public.\(function.name) has no argument \(unknown)", hint: "Its signature is \(signatures).")
-            }
-            if let missing = function.arguments.first(where: { !$0.hasDefault && !given.contains($0.name) }) {
-                return .invalidBody(
-                    "public.\(function.name) needs the argument \(missing.name) (\(missing.type))",
-                    hint: "Its signature is \(signatures).")
+                reason = "\(name) has no argument \(unknown)."
+            } else if let missing = function.arguments.first(where: { !$0.hasDefault && !given.contains($0.name) }) {
+                reason = "\(name) needs the argument \(missing.name) (\(missing.type))."
             }
         }
-        return .invalidBody(
-            "No overload of public.\(overloads[0].name) takes the arguments \(given.sorted().joined(separator: ", "))",
-            hint: "The signatures are \(signatures).")
+        return BridgeError(
+            status: .notFound, code: "PGRST202",
+            message: "Could not find the function \(name)\(keys.isEmpty ? " without parameters" : "(\(keys.joined(separator: ", ")))") in the schema cache",
+            details: "Searched for the function \(name)\(parameters)"
+                + (isPost ? " or with a single unnamed json/jsonb parameter" : "") + ", but no matches were found in the schema cache.",
+            hint: "\(reason) \(overloads.count == 1 ? "Its signature is" : "The signatures are") \(signatures).")
     }
 
     /// Refuses `Accept-Profile` / `Content-Profile` naming a schema other than `public`.
@@ -168,7 +183,9 @@ struct RPCHandler: Sendable {
     }
 
     /// The HTTP answer for a function's JSON result: the value, a single object when asked for
-    /// one, and for a paged or counted set its `Content-Range` and status (200, 206, 416).
+    /// one, and PostgREST's `Content-Range`: for a set its page and (when counted) total, with the
+    /// status that goes with them (200, 206, 416); for a single result one row (`0-0/*`, or
+    /// `0-0/1` when counted).
     static func response(
         _ result: ByteBuffer?, statement: CallStatement, options: ResultOptions, shape: RPCFunction.ResultShape,
         wantsObject: Bool
@@ -179,7 +196,9 @@ struct RPCHandler: Sendable {
         var body = result ?? ByteBuffer(string: "null")
         var status = HTTPResponse.Status.ok
         var headers: HTTPFields = [:]
-        if statement.isPaged {
+        if !statement.isPaged {
+            headers[.contentRange] = options.countsTotal ? "0-0/1" : "0-0/*"
+        } else {
             let page = try PagedResult(body)
             let (contentRange, rangeStatus) = page.range(offset: options.offset)
             headers[.contentRange] = contentRange

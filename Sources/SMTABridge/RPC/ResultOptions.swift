@@ -37,19 +37,22 @@ struct ResultOptions: Sendable, Equatable {
     /// Whether the client asked for the total (`Prefer: count=exact|planned|estimated`).
     var countsTotal = false
 
-    /// Whether the answer reports its range (`Content-Range`): the client paged or counted.
-    var reportsRange: Bool { countsTotal || limit != nil || offset > 0 }
-
     /// Whether the statement must do more than call the function and shape its result.
-    var operatesOnRows: Bool { !filters.isEmpty || !ordering.isEmpty || reportsRange }
+    var operatesOnRows: Bool { !filters.isEmpty || !ordering.isEmpty || countsTotal || limit != nil || offset > 0 }
 
     /// Reads the result options of one call of `function`.
     /// - Parameters:
     ///   - parameters: the query parameters that are not the function's arguments.
     ///   - headers: the request's headers (`Range`, `Range-Unit`, `Prefer`).
-    /// - Throws: ``BridgeError`` (400) for a column the result does not have, an option on a
-    ///   result without rows, or a malformed filter, ordering, limit or range.
-    init(parameters: [(String, String)], headers: HTTPFields, function: RPCFunction) throws(BridgeError) {
+    ///   - readsRangeHeader: whether `Range` applies: on `GET` only, as RFC 9110 and PostgREST
+    ///     have it (other methods ignore the header).
+    ///   - function: the function called.
+    /// - Throws: ``BridgeError``: 400 for a column the result does not have, paging a result
+    ///   without rows, or a malformed filter, ordering, limit or range; 416 (PGRST103) for a
+    ///   negative limit or a `Range` whose bounds are reversed.
+    init(
+        parameters: [(String, String)], headers: HTTPFields, readsRangeHeader: Bool = true, function: RPCFunction
+    ) throws(BridgeError) {
         for (name, value) in parameters {
             switch name {
             case "select":
@@ -57,6 +60,9 @@ struct ResultOptions: Sendable, Equatable {
             case "order":
                 ordering = try Self.ordering(value)
             case "limit":
+                if let number = Int(value), number < 0 {
+                    throw Self.unsatisfiable("Limit should be greater than or equal to zero.")
+                }
                 limit = try Self.count(value, name: "limit")
             case "offset":
                 offset = try Self.count(value, name: "offset")
@@ -67,7 +73,9 @@ struct ResultOptions: Sendable, Equatable {
                 filters.append(try FilterExpression.parse(name: name, value: value))
             }
         }
-        try readRange(headers)
+        if readsRangeHeader {
+            try readRange(headers)
+        }
         countsTotal = Self.prefersCount(headers)
         let named = filters.flatMap(\.columns) + ordering.map(\.column)
         if !named.isEmpty {
@@ -80,10 +88,10 @@ struct ResultOptions: Sendable, Equatable {
                 throw Self.unknownColumn(column, of: function)
             }
         }
-        if reportsRange, !function.shape.isSet {
+        if limit != nil || offset > 0, !function.shape.isSet {
             throw BridgeError(
                 status: .badRequest, code: "PGRST100",
-                message: "public.\(function.name) returns a single result: there is nothing to page or count")
+                message: "public.\(function.name) returns a single result: there is nothing to page")
         }
     }
 
@@ -148,8 +156,12 @@ struct ResultOptions: Sendable, Equatable {
         }
         offset = max(offset, first)
         if !bounds[1].isEmpty {
-            guard let last = Int(bounds[1]), last >= first else {
-                throw BridgeError(status: .rangeNotSatisfiable, code: "PGRST103", message: "Requested range not satisfiable")
+            guard let last = Int(bounds[1]) else {
+                throw BridgeError(status: .badRequest, code: "PGRST100", message: "The Range header must read first-last, e.g. 0-24")
+            }
+            guard last >= first else {
+                throw Self.unsatisfiable(
+                    "The lower boundary must be lower than or equal to the upper boundary in the Range header.")
             }
             limit = min(limit ?? Int.max, last - first + 1)
         }
@@ -165,6 +177,11 @@ struct ResultOptions: Sendable, Equatable {
                 return ["count=exact", "count=planned", "count=estimated"].contains(trimmed)
             }
         }
+    }
+
+    /// PostgREST's 416 for a range that cannot be served, whatever the rows.
+    private static func unsatisfiable(_ details: String) -> BridgeError {
+        BridgeError(status: .rangeNotSatisfiable, code: "PGRST103", message: "Requested range not satisfiable", details: details)
     }
 
     private static func unknownColumn(_ column: String, of function: RPCFunction) -> BridgeError {
