@@ -48,6 +48,25 @@ struct PublishableAndSecretKeyTests {
         }
     }
 
+    @Test("a secret key sent by a browser is refused, as Supabase refuses it; a publishable key is not")
+    func secretKeyFromBrowser() async throws {
+        let adapter = try Self.adapter()
+        let browser = ("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0 Safari/537.36")
+        let user = UUID()
+        let token = TokenMinter.hs256(TokenMinter.userClaims(sub: user.uuidString))
+        for headers in [
+            [browser, ("apikey", Self.secret)], [browser, ("Authorization", "Bearer \(Self.secret)")],
+            [browser, ("apikey", Self.secret), ("Authorization", "Bearer \(token)")],
+        ] {
+            let refusal = await adapter.refusal(Credentials(headers: headers))
+            #expect(refusal?.kind == .forbiddenTransport, "\(headers)")
+            #expect(!(refusal?.reason.contains(Self.secret) ?? true))
+        }
+        #expect(try await adapter.identify(Credentials(headers: [browser, ("apikey", Self.publishable)])).role == .anon)
+        let server = ("User-Agent", "supabase-py/2.34.1")
+        #expect(try await adapter.identify(Credentials(headers: [server, ("apikey", Self.secret)])).role == .serviceRole)
+    }
+
     @Test("an sb_ key that is not configured is refused, as apikey and as the bearer, and never echoed")
     func unknownKeysAreRefused() async throws {
         let adapter = try Self.adapter()

@@ -5,8 +5,8 @@ import SMTACore
 ///
 /// Supabase's gateway turns a publishable key into the `anon` role and a secret key into
 /// `service_role`; a user token beside a publishable key is that user. This does the same for
-/// the configured keys. A key is compared with every configured one in constant time, and
-/// never logged or echoed.
+/// the configured keys, and refuses secret keys from browsers as Supabase does. A key is compared
+/// with every configured one in constant time, and never logged or echoed.
 struct SupabaseAPIKey: Sendable {
     /// The prefix of publishable keys.
     static let publishablePrefix = "sb_publishable_"
@@ -37,7 +37,7 @@ struct SupabaseAPIKey: Sendable {
 
     /// The kind of the configured key `value`.
     /// - Throws: ``AuthenticationError`` (`badSignature`) for a key that is not configured.
-    func kind(of value: some Collection<UInt8>) throws(AuthenticationError) -> Kind {
+    private func kind(of value: some Collection<UInt8>) throws(AuthenticationError) -> Kind {
         var found: Kind?
         // Every configured key is compared, whatever matches first.
         for key in publishable where ConstantTime.equal(key, value) {
@@ -50,6 +50,21 @@ struct SupabaseAPIKey: Sendable {
             throw AuthenticationError(.badSignature, "an API key that is not configured")
         }
         return found
+    }
+
+    /// The identity the configured key `value` stands for, as presented with `credentials`.
+    ///
+    /// A secret key sent by a browser is refused, as Supabase's gateway refuses it (matched on
+    /// the `User-Agent` every browser sends, `Mozilla/…`): a secret key that leaked into a web
+    /// page cannot be used from pages.
+    /// - Throws: ``AuthenticationError``: `badSignature` for a key that is not configured,
+    ///   `forbiddenTransport` for a secret key from a browser.
+    func identity(of value: some Collection<UInt8>, in credentials: Credentials, source: String) throws(AuthenticationError) -> Identity {
+        let kind = try kind(of: value)
+        if kind == .secret, let agent = credentials.header("user-agent"), agent.hasPrefix("Mozilla/") {
+            throw AuthenticationError(.forbiddenTransport, "a secret API key sent by a browser")
+        }
+        return Self.identity(kind, source: source)
     }
 
     /// The identity a configured key of `kind` stands for, for the adapter named `source`.

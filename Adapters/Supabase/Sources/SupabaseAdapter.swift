@@ -94,7 +94,7 @@ public struct SupabaseAdapter: IdentityAdapter {
         if let header = credentials.header("apikey") {
             let apiKey = Array(header.utf8)
             if SupabaseAPIKey.isAPIKey(apiKey) {
-                keyIdentity = SupabaseAPIKey.identity(try apiKeys.kind(of: apiKey), source: name)
+                keyIdentity = try apiKeys.identity(of: apiKey, in: credentials, source: name)
             }
         }
         guard let authorization = credentials.header("authorization") else {
@@ -113,7 +113,7 @@ public struct SupabaseAdapter: IdentityAdapter {
         }
         let token = value.dropFirst(scheme.count).drop { $0 == UInt8(ascii: " ") }
         if SupabaseAPIKey.isAPIKey(token) {
-            return SupabaseAPIKey.identity(try apiKeys.kind(of: token), source: name)
+            return try apiKeys.identity(of: token, in: credentials, source: name)
         }
         return try await verify(token: Array(token))
     }
