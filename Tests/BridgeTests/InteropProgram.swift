@@ -8,8 +8,8 @@ import Testing
 ///
 /// The program gets the `smta` executable and what the suite prepared through `SMTA_INTEROP_*`
 /// variables (see `Tests/Interop/bridge_common.py`) and exits non-zero on any failure, after
-/// printing unittest's summary. CI installs python3 with `pyjwt`, `cryptography`, `postgrest`
-/// and `psycopg[binary]`; without them these tests fail rather than skip.
+/// printing unittest's summary. CI installs what they need (`.ci/run`: the Python clients, and
+/// Chromium with its driver); without them these tests fail rather than skip.
 struct InteropProgram: Sendable {
     /// The program's file name in `Tests/Interop`, e.g. `test_bridge_supabase.py`.
     let script: String
@@ -32,8 +32,8 @@ struct InteropProgram: Sendable {
     /// Runs the program with `environment` added to this process's, plus the `smta` executable
     /// as `SMTA_INTEROP_BINARY`, and returns its exit status and output.
     ///
-    /// The program runs for up to a minute: it is waited for on a thread of its own, not on one of
-    /// Swift's few cooperative threads.
+    /// The program is waited for on a thread of its own, not on one of Swift's few cooperative
+    /// threads.
     func run(environment: [String: String]) async throws -> ProcessRunner.Result {
         var environment = environment
         environment["SMTA_INTEROP_BINARY"] = try Self.smtaExecutable()
