@@ -18,7 +18,7 @@ struct GateDroppedConnectionTests {
 
     @Test(
         "a transaction whose backend is terminated fails as a connection failure, and the next one runs on a fresh connection",
-        .timeLimit(.minutes(1)), arguments: [1, 2])
+        .timeLimit(.minutes(3)), arguments: [1, 2])
     func terminatedBackendIsReplaced(maximumConnections: Int) async throws {
         let url = try await TestCluster.shared.database(migrated: Self.supabase)
         let user = UUID()
@@ -47,7 +47,7 @@ struct GateDroppedConnectionTests {
 
     @Test(
         "a statement whose backend is terminated while it runs fails with 57P01, and the next transaction runs",
-        .timeLimit(.minutes(1)))
+        .timeLimit(.minutes(3)))
     func terminatedDuringStatementFails() async throws {
         let url = try await TestCluster.shared.database(migrated: Self.supabase)
         let identity = Self.supabaseIdentity(UUID(), email: "ada@example.com")
