@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "SMTACore", targets: ["SMTACore"]),
         .library(name: "SMTASupabase", targets: ["SMTASupabase"]),
         .library(name: "SMTAPayload", targets: ["SMTAPayload"]),
+        .library(name: "SMTAOIDC", targets: ["SMTAOIDC"]),
         .executable(name: "smta", targets: ["smta"]),
     ],
     dependencies: [
@@ -36,12 +37,13 @@ let package = Package(
             plugins: ["EmbedSQL"]
         ),
 
-        // The core library: identity, gate, migrator, configuration, typed API.
+        // The core library: identity, the adapter protocol and JWT toolkit, gate, migrator, configuration.
         .target(
             name: "SMTACore",
             dependencies: [
                 "SMTASchema",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
@@ -78,6 +80,18 @@ let package = Package(
             plugins: ["EmbedSQL"]
         ),
 
+        .target(
+            name: "SMTAOIDC",
+            dependencies: [
+                "SMTACore", "SMTASchema",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Adapters/OIDC",
+            exclude: ["SQL"],
+            sources: ["Sources"],
+            plugins: ["EmbedSQL"]
+        ),
+
         // The bridge server: PostgREST's RPC dialect over the gate, health, webhooks.
         .target(
             name: "SMTABridge",
@@ -102,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "smta",
             dependencies: [
-                "SMTACore", "SMTASupabase", "SMTAPayload", "SMTABridge", "SMTADev",
+                "SMTACore", "SMTASupabase", "SMTAPayload", "SMTAOIDC", "SMTABridge", "SMTADev",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -148,6 +162,14 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Tests/PayloadAdapterTests"
+        ),
+        .testTarget(
+            name: "OIDCAdapterTests",
+            dependencies: [
+                "SMTACore", "SMTAOIDC", "SMTATestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/OIDCAdapterTests"
         ),
         .testTarget(
             name: "BridgeTests",

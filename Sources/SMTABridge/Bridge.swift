@@ -53,7 +53,8 @@ public struct Bridge: Sendable {
         let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
         let availability = DatabaseAvailability(configuration: probeConfiguration, logger: logger)
         let catalog = FunctionCatalog(client: client, refreshInterval: settings.catalogRefreshInterval, logger: logger)
-        let gate = Gate(client: client, secretsKey: settings.secretsKey, logger: logger)
+        let gate = Gate(
+            client: client, secretsKey: settings.secretsKey, allowsAnonymousUsers: settings.allowsAnonymousUsers, logger: logger)
         let rpc = RPCHandler(
             adapter: adapter, gate: gate, catalog: catalog, availability: availability, maxBodySize: settings.maxBodySize)
         let webhooks = [

@@ -27,6 +27,8 @@ public struct BridgeSettings: Sendable {
     public var lemonSqueezyWebhookSecrets: [String]
     /// Browser origins that may call with credentials (cookies); any origin may call without.
     public var corsOrigins: [String]
+    /// Whether anonymous sign-ins may create organizations and become members.
+    public var allowsAnonymousUsers: Bool
 
     /// Creates settings; the defaults suit a bridge in front of one PostgreSQL.
     public init(
@@ -35,7 +37,7 @@ public struct BridgeSettings: Sendable {
         maxBodySize: Int = 1 << 20, maxHeaderSize: Int = 32 << 10,
         catalogRefreshInterval: Duration = .seconds(10), secretsKey: String? = nil,
         stripeWebhookSecrets: [String] = [], lemonSqueezyWebhookSecrets: [String] = [],
-        corsOrigins: [String] = []
+        corsOrigins: [String] = [], allowsAnonymousUsers: Bool = false
     ) {
         self.host = host
         self.port = port
@@ -49,12 +51,14 @@ public struct BridgeSettings: Sendable {
         self.stripeWebhookSecrets = stripeWebhookSecrets
         self.lemonSqueezyWebhookSecrets = lemonSqueezyWebhookSecrets
         self.corsOrigins = corsOrigins
+        self.allowsAnonymousUsers = allowsAnonymousUsers
     }
 
     /// Reads `SMTA_HOST`, `SMTA_PORT`, `SMTA_POOL_SIZE`, `SMTA_REQUEST_TIMEOUT`,
     /// `SMTA_STATEMENT_TIMEOUT`, `SMTA_MAX_BODY_SIZE`, `SMTA_SECRETS_KEY`, the webhook
     /// secrets (`SMTA_STRIPE_WEBHOOK_SECRET`, `SMTA_LEMONSQUEEZY_WEBHOOK_SECRET`: one secret, or
-    /// several separated by commas while one is being rolled) and `SMTA_CORS_ORIGINS`.
+    /// several separated by commas while one is being rolled), `SMTA_CORS_ORIGINS` and
+    /// `SMTA_ALLOW_ANONYMOUS_USERS`.
     /// - Throws: ``ConfigurationError`` naming the key whose value is out of range.
     public init(configuration: Configuration) throws(ConfigurationError) {
         self.init()
@@ -75,6 +79,7 @@ public struct BridgeSettings: Sendable {
         stripeWebhookSecrets = configuration.list(.stripeWebhookSecret)
         lemonSqueezyWebhookSecrets = configuration.list(.lemonSqueezyWebhookSecret)
         corsOrigins = configuration.list(.corsOrigins)
+        allowsAnonymousUsers = try configuration.boolean(.allowAnonymousUsers, default: false)
         for origin in corsOrigins {
             guard let url = URL(string: origin), let scheme = url.scheme, ["http", "https"].contains(scheme.lowercased()),
                 url.host != nil, url.path.isEmpty || url.path == "/", url.query == nil

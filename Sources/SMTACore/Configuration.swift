@@ -16,75 +16,34 @@ public struct Configuration: Sendable {
         /// Whether the value is a secret (never printed).
         public let isSecret: Bool
 
-        init(_ name: String, secret: Bool = false) {
+        /// Declares a key. Each module declares the keys it reads (as static members of an
+        /// extension of `Key`) and lists them for ``Configuration/load(file:environment:keys:)``.
+        /// - Parameters:
+        ///   - name: the lowercase name in the configuration file, e.g. `payload_secret`.
+        ///   - secret: whether the value must never be printed.
+        public init(_ name: String, secret: Bool = false) {
             self.name = name
             self.isSecret = secret
         }
 
         public var description: String { "\(environmentName) (\(name))" }
 
-        /// `supabase` or `payload`.
+        /// The identity adapter, by its name (`supabase`, `payload`, …).
         public static let adapter = Key("adapter")
         /// The PostgreSQL holding tenant data.
         public static let databaseURL = Key("database_url", secret: true)
-        /// The bridge's listen address.
-        public static let host = Key("host")
-        /// The bridge's port.
-        public static let port = Key("port")
-        /// Supabase's HS256 JWT secret.
-        public static let jwtSecret = Key("jwt_secret", secret: true)
-        /// Where Supabase's JWKS is served.
-        public static let jwksURL = Key("jwks_url")
-        /// A file holding Supabase's JWKS.
-        public static let jwksFile = Key("jwks_file")
-        /// The expected `aud` claim.
-        public static let jwtAudience = Key("jwt_aud")
-        /// The expected `iss` claim.
-        public static let jwtIssuer = Key("jwt_iss")
-        /// Seconds of clock skew tolerated on `exp`, `nbf` and `iat` (both adapters; default 30).
-        public static let jwtLeeway = Key("jwt_leeway")
-        /// The Payload app's `PAYLOAD_SECRET`.
-        public static let payloadSecret = Key("payload_secret", secret: true)
-        /// Payload's database: a SQLite file path or a PostgreSQL URL.
-        public static let payloadDatabase = Key("payload_database", secret: true)
-        /// Payload's auth collections, comma-separated.
-        public static let payloadCollections = Key("payload_collections")
-        /// Payload's `cookiePrefix` (default `payload`: the cookie is `payload-token`).
-        public static let payloadCookiePrefix = Key("payload_cookie_prefix")
-        /// Payload's `csrf` list: comma-separated origins allowed to authenticate with the cookie.
-        public static let payloadCSRF = Key("payload_csrf")
         /// The key of SMTA's own secret encryption.
         public static let secretsKey = Key("secrets_key", secret: true)
-        /// Stripe's webhook signing secret.
-        public static let stripeWebhookSecret = Key("stripe_webhook_secret", secret: true)
-        /// Lemon Squeezy's webhook signing secret.
-        public static let lemonSqueezyWebhookSecret = Key("lemonsqueezy_webhook_secret", secret: true)
-        /// The most PostgreSQL connections the bridge opens (default 16).
-        public static let poolSize = Key("pool_size")
-        /// Seconds a bridge request may take, waiting for a connection included (default 30).
-        public static let requestTimeout = Key("request_timeout")
-        /// Seconds one statement may run before PostgreSQL cancels it (default 15).
-        public static let statementTimeout = Key("statement_timeout")
-        /// The largest request body the bridge reads, in bytes (default 1048576).
-        public static let maxBodySize = Key("max_body_size")
         /// The log level: trace, debug, info, notice, warning, error or critical (default info).
         public static let logLevel = Key("log_level")
-        /// Browser origins allowed to call the bridge *with credentials* (cookies), comma-separated;
-        /// every other origin may call it without credentials, as PostgREST allows by default.
-        public static let corsOrigins = Key("cors_origins")
-        /// The Supabase project's publishable keys (`sb_publishable_…`), comma-separated: the
-        /// `anon` role when no user token comes with them.
-        public static let supabasePublishableKeys = Key("supabase_publishable_keys", secret: true)
-        /// The Supabase project's secret keys (`sb_secret_…`), comma-separated: the `service_role`.
-        public static let supabaseSecretKeys = Key("supabase_secret_keys", secret: true)
+        /// Whether anonymous sign-ins may create organizations and become members (`true` or
+        /// `false`, default false).
+        public static let allowAnonymousUsers = Key("allow_anonymous_users")
 
-        /// Every key, in documentation order.
-        public static let all: [Key] = [
-            .adapter, .databaseURL, .host, .port, .jwtSecret, .jwksURL, .jwksFile, .jwtAudience,
-            .jwtIssuer, .jwtLeeway, .payloadSecret, .payloadDatabase, .payloadCollections,
-            .payloadCookiePrefix, .payloadCSRF, .secretsKey, .stripeWebhookSecret,
-            .lemonSqueezyWebhookSecret, .poolSize, .requestTimeout, .statementTimeout, .maxBodySize,
-            .logLevel, .corsOrigins, .supabasePublishableKeys, .supabaseSecretKeys,
+        /// The keys the core itself reads, plus those shared by the adapters that verify JWTs
+        /// (``jwtLeeway``, ``jwksURL``, ``jwksFile``).
+        public static let core: [Key] = [
+            .adapter, .databaseURL, .secretsKey, .logLevel, .allowAnonymousUsers, .jwtLeeway, .jwksURL, .jwksFile,
         ]
     }
 
@@ -100,16 +59,18 @@ public struct Configuration: Sendable {
 
     /// Loads the configuration: the file (if `file` is given it must exist; otherwise
     /// `smta.json` in the working directory is read when present), then the environment on top.
+    /// - Parameter keys: every key the program reads (the core's, the bridge's, each
+    ///   adapter's); a file key outside them is refused.
     /// - Throws: ``ConfigurationError`` naming the file or key at fault.
     public static func load(
-        file: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+        file: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment, keys: [Key]
     ) throws -> Configuration {
         var configuration = Configuration()
         let path = file ?? (FileManager.default.fileExists(atPath: defaultFileName) ? defaultFileName : nil)
         if let path {
-            configuration.values = try readFile(path)
+            configuration.values = try readFile(path, keys: keys)
         }
-        for key in Key.all {
+        for key in keys {
             if let value = environment[key.environmentName], !value.isEmpty {
                 configuration.values[key.name] = value
             }
@@ -117,20 +78,20 @@ public struct Configuration: Sendable {
         return configuration
     }
 
-    private static func readFile(_ path: String) throws -> [String: String] {
+    private static func readFile(_ path: String, keys: [Key]) throws -> [String: String] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError(key: path, problem: "cannot read the configuration file")
         }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ConfigurationError(key: path, problem: "not a JSON object")
         }
-        let known = Set(Key.all.map(\.name))
+        let known = Set(keys.map(\.name))
         var values: [String: String] = [:]
         for (name, value) in object {
             guard known.contains(name) else {
                 throw ConfigurationError(
                     key: "\(path): \(name)",
-                    problem: "unknown key (known: \(Key.all.map(\.name).joined(separator: ", ")))")
+                    problem: "unknown key (known: \(keys.map(\.name).sorted().joined(separator: ", ")))")
             }
             switch value {
             case let text as String: values[name] = text
@@ -148,7 +109,7 @@ public struct Configuration: Sendable {
     }
 
     /// The value of `key`, or a ``ConfigurationError`` saying it is missing.
-    public func required(_ key: Key) throws -> String {
+    public func required(_ key: Key) throws(ConfigurationError) -> String {
         guard let value = self[key], !value.isEmpty else {
             throw ConfigurationError(key: key.environmentName, problem: "is not set (environment or \(Self.defaultFileName): \(key.name))")
         }
@@ -176,6 +137,18 @@ public struct Configuration: Sendable {
                 key: key.environmentName, problem: "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
+    }
+
+    /// The value of `key` as a boolean (`true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`), or
+    /// `defaultValue` when unset.
+    /// - Throws: ``ConfigurationError`` naming the key for any other value.
+    public func boolean(_ key: Key, default defaultValue: Bool) throws(ConfigurationError) -> Bool {
+        guard let text = self[key]?.trimmingCharacters(in: .whitespaces).lowercased(), !text.isEmpty else { return defaultValue }
+        switch text {
+        case "true", "1", "yes", "on": return true
+        case "false", "0", "no", "off": return false
+        default: throw ConfigurationError(key: key.environmentName, problem: "must be true or false")
+        }
     }
 
     /// The value of `key` split at commas, trimmed, empty entries dropped; empty when unset.

@@ -4,8 +4,8 @@ extension Gate {
     /// Runs one statement as `identity` in a single round trip and returns its JSON value.
     ///
     /// The work of ``transaction(as:_:)`` (role, identity settings, the caller's statement,
-    /// commit or rollback) in one statement of its own: `core.gate_call` sets the
-    /// transaction-local settings, switches role, then runs `statement`. Every setting ends with
+    /// commit or rollback) in one statement of its own: `core.gate_call` records the caller
+    /// with `core.set_caller`, then runs `statement`. Every setting ends with
     /// that statement, so nothing of `identity` stays on the pooled connection.
     ///
     /// A pooled connection found closed before anything was sent on it is replaced once.
@@ -23,7 +23,7 @@ extension Gate {
         let query: PostgresQuery = """
             select core.gate_call(\(identity.role.rawValue), \(link == nil ? identity.userID : nil), \
             \(identity.claimsJSON), \(secretsKey), \(link?.provider), \(link?.subject), \(link?.email), \
-            \(statement), \(arguments)::json)::text
+            \(allowsAnonymousUsers), \(statement), \(arguments)::json)::text
             """
         var attempt = 0
         while true {

@@ -3,25 +3,34 @@ import PostgresNIO
 
 /// Runs work for an ``Identity`` inside one PostgreSQL transaction, on a pooled connection.
 ///
-/// The transaction starts with a single statement that records who the caller is, with bound
-/// parameters and transaction-local scope (PostgREST's convention): `role`,
-/// `request.jwt.claims`, `app.current_user_id` and, when configured, `app.secrets_key`. Every
-/// setting ends with the transaction, committed or rolled back, so nothing of one identity
-/// survives on the connection for the next.
+/// The transaction starts with a single statement, `core.set_caller(…)`, that records who the
+/// caller is, with bound parameters and transaction-local scope (PostgREST's convention):
+/// `role`, `request.jwt.claims`, `app.current_user_id`, `app.allow_anonymous_users` and, when
+/// configured, `app.secrets_key`. Every setting ends with the transaction, committed or rolled
+/// back, so nothing of one identity survives on the connection for the next.
 ///
-/// When the identity carries a ``Identity/Link`` (Payload's non-UUID ids), the same statement
-/// first maps it with `core.link_identity`, so the pool's login role must hold `app_admin`.
+/// When the identity carries a ``Identity/Link`` (an adapter's non-UUID subjects), the same
+/// call first maps it with the adapter's `core.link_identity`, so the pool's login role must
+/// hold `app_admin`.
 public struct Gate: Sendable {
     let client: PostgresClient
     let secretsKey: String?
+    let allowsAnonymousUsers: Bool
     let logger: Logger
 
     /// Creates a gate over `client`, whose `run()` the caller keeps running.
-    /// - Parameter secretsKey: the key of SMTA's secret encryption, set as `app.secrets_key`
-    ///   in every transaction; nil leaves secrets unreadable.
-    public init(client: PostgresClient, secretsKey: String? = nil, logger: Logger = Logger(label: "smta.gate")) {
+    /// - Parameters:
+    ///   - secretsKey: the key of SMTA's secret encryption, set as `app.secrets_key` in every
+    ///     transaction; nil leaves secrets unreadable.
+    ///   - allowsAnonymousUsers: whether anonymous sign-ins (``Identity/isAnonymous``) may create
+    ///     organizations and become members; the database refuses them otherwise.
+    public init(
+        client: PostgresClient, secretsKey: String? = nil, allowsAnonymousUsers: Bool = false,
+        logger: Logger = Logger(label: "smta.gate")
+    ) {
         self.client = client
         self.secretsKey = secretsKey
+        self.allowsAnonymousUsers = allowsAnonymousUsers
         self.logger = logger
     }
 
@@ -47,7 +56,7 @@ public struct Gate: Sendable {
                     try await transaction.query("BEGIN")
                     let result: Result
                     do {
-                        try await transaction.enter(as: identity, secretsKey: secretsKey)
+                        try await transaction.enter(as: identity, secretsKey: secretsKey, allowsAnonymousUsers: allowsAnonymousUsers)
                         result = try await body(transaction)
                     } catch {
                         if (try? await transaction.query("ROLLBACK")) == nil {
@@ -83,27 +92,14 @@ public struct GateTransaction: Sendable {
     let connection: PostgresConnection
     let logger: Logger
 
-    /// Sets the caller's role and transaction-local settings in one statement.
-    func enter(as identity: Identity, secretsKey: String?) async throws {
-        let userID = identity.userID?.uuidString.lowercased() ?? ""
-        let query: PostgresQuery
-        if let link = identity.link {
-            // link_identity runs before the role switch (select-list order), as the login role.
-            query = """
-                select pg_catalog.set_config('app.current_user_id', core.link_identity(\(link.provider), \(link.subject), \(link.email))::text, true),
-                       pg_catalog.set_config('request.jwt.claims', \(identity.claimsJSON), true),
-                       pg_catalog.set_config('app.secrets_key', \(secretsKey ?? ""), true),
-                       pg_catalog.set_config('role', \(identity.role.rawValue), true)
-                """
-        } else {
-            query = """
-                select pg_catalog.set_config('app.current_user_id', \(userID), true),
-                       pg_catalog.set_config('request.jwt.claims', \(identity.claimsJSON), true),
-                       pg_catalog.set_config('app.secrets_key', \(secretsKey ?? ""), true),
-                       pg_catalog.set_config('role', \(identity.role.rawValue), true)
-                """
-        }
-        try await self.query(query)
+    /// Makes the rest of the transaction run as `identity`: one call of `core.set_caller`.
+    func enter(as identity: Identity, secretsKey: String?, allowsAnonymousUsers: Bool) async throws {
+        let link = identity.link
+        try await query("""
+            select core.set_caller(\(identity.role.rawValue), \(link == nil ? identity.userID : nil), \
+            \(identity.claimsJSON), \(secretsKey), \(link?.provider), \(link?.subject), \(link?.email), \
+            \(allowsAnonymousUsers))
+            """)
     }
 
     /// Runs a statement as the caller and returns all its rows.

@@ -15,8 +15,8 @@ public struct Identity: Sendable, Hashable {
         case serviceRole = "service_role"
     }
 
-    /// A platform identity that SMTA maps onto a user id in the database, with
-    /// `core.link_identity(provider, subject, email)` (Payload's integer or string ids).
+    /// A platform identity that SMTA maps onto a user id in the database, with the adapter's
+    /// `core.link_identity(provider, subject, email)` (Payload's integer ids, OIDC subjects).
     public struct Link: Sendable, Hashable {
         /// The identity provider, e.g. `payload`.
         public var provider: String
@@ -48,10 +48,14 @@ public struct Identity: Sendable, Hashable {
     /// When set, the gate asks the database for the user id (`core.link_identity`) instead of
     /// using ``userID``.
     public var link: Link?
+    /// Whether the platform says the user signed in anonymously (Supabase's `is_anonymous`);
+    /// SQL reads it from the claims with `core.is_anonymous()`.
+    public var isAnonymous: Bool
 
     /// Creates an identity.
     public init(
-        userID: UUID?, email: String?, role: Role, claimsJSON: String, source: String, link: Link? = nil
+        userID: UUID?, email: String?, role: Role, claimsJSON: String, source: String, link: Link? = nil,
+        isAnonymous: Bool = false
     ) {
         self.userID = userID
         self.email = email
@@ -59,6 +63,7 @@ public struct Identity: Sendable, Hashable {
         self.claimsJSON = claimsJSON
         self.source = source
         self.link = link
+        self.isAnonymous = isAnonymous
     }
 
     /// An anonymous caller (no credential).

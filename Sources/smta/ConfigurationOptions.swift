@@ -6,7 +6,7 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(name: .customLong("config"), help: "The configuration file (default: ./smta.json when present).")
     var file: String?
 
-    @Option(help: "The identity adapter: supabase or payload (overrides SMTA_ADAPTER).")
+    @Option(help: "The identity adapter: \(AdapterChoice.allCases.map(\.rawValue).joined(separator: ", ")) (overrides SMTA_ADAPTER).")
     var adapter: AdapterChoice?
 
     @Option(name: .customLong("database-url"), help: "The PostgreSQL URL (overrides SMTA_DATABASE_URL).")
@@ -14,7 +14,7 @@ struct ConfigurationOptions: ParsableArguments {
 
     /// The configuration from file and environment, with these options on top.
     func load() throws -> Configuration {
-        var configuration = try Configuration.load(file: file)
+        var configuration = try Configuration.load(file: file, keys: AdapterChoice.configurationKeys)
         if let adapter { configuration[.adapter] = adapter.rawValue }
         if let databaseURL { configuration[.databaseURL] = databaseURL }
         return configuration

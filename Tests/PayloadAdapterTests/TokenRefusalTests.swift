@@ -42,10 +42,10 @@ struct TokenRefusalTests {
 
     @Test("a token within the leeway of its exp is still accepted")
     func leeway() throws {
-        let verifier = PayloadTokenVerifier(key: PayloadSigningKey(secret: PayloadTokenMinter.secret), leeway: 30, maximumTokenSize: 8192)
+        let verifier = PayloadTokenVerifier(key: PayloadSigningKey(secret: PayloadTokenMinter.secret), leeway: .seconds(30), maxTokenSize: 8192)
         let token = PayloadTokenMinter.token(PayloadTokenMinter.claims(id: 1, sid: "s", lifetime: -10))
         #expect(try verifier.verify(token).id == .number(1))
-        let strict = PayloadTokenVerifier(key: PayloadSigningKey(secret: PayloadTokenMinter.secret), leeway: 0, maximumTokenSize: 8192)
+        let strict = PayloadTokenVerifier(key: PayloadSigningKey(secret: PayloadTokenMinter.secret), leeway: .zero, maxTokenSize: 8192)
         let error = #expect(throws: AuthenticationError.self) { try strict.verify(token) }
         #expect(error?.kind == .expired)
     }

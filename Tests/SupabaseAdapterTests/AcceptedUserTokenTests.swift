@@ -1,6 +1,7 @@
 import Foundation
 import SMTACore
 import SMTASupabase
+import SMTATestSupport
 import Testing
 
 @Suite("Supabase user tokens that must be accepted")

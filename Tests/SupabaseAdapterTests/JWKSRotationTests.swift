@@ -1,6 +1,7 @@
 import Foundation
 import SMTACore
 import SMTASupabase
+import SMTATestSupport
 import Testing
 
 @Suite("JWKS rotation: refreshed on an unknown kid, rate-limited, and never losing good keys")

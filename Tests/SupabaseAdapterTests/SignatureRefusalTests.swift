@@ -1,6 +1,7 @@
 import Foundation
 import SMTACore
 import SMTASupabase
+import SMTATestSupport
 import Testing
 
 @Suite("Forged or malformed Supabase tokens are refused")

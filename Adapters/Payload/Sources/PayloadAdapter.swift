@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SMTACore
+import SMTASchema
 
 /// Verifies Payload CMS 3.x credentials exactly as Payload does, then checks the session in
 /// Payload's own database.
@@ -18,8 +19,16 @@ import SMTACore
 ///
 /// Lifecycle: ``run()`` must run for as long as the adapter is used (the PostgreSQL store's
 /// pool serves only while it runs).
-public struct PayloadAdapter: IdentityAdapter {
-    public let name = "payload"
+public struct PayloadAdapter: AdapterPlugin {
+    /// `payload`.
+    public static let adapterName = "payload"
+    /// The Payload keys and the shared `jwt_leeway`.
+    public static let configurationKeys = PayloadSettings.configurationKeys
+    /// ``PayloadSchema/migrations``.
+    public static var migrations: [Migration] { PayloadSchema.migrations }
+
+    /// `payload`.
+    public var name: String { Self.adapterName }
 
     private let verifier: PayloadTokenVerifier
     private let extractor: PayloadTokenExtractor
@@ -29,7 +38,7 @@ public struct PayloadAdapter: IdentityAdapter {
     /// Creates an adapter reading sessions from `store`.
     public init(settings: PayloadSettings, store: any PayloadSessionStore) {
         self.verifier = PayloadTokenVerifier(
-            key: settings.signingKey, leeway: settings.leeway, maximumTokenSize: settings.maximumTokenSize)
+            key: settings.signingKey, leeway: settings.leeway, maxTokenSize: settings.maxTokenSize)
         self.extractor = PayloadTokenExtractor(cookiePrefix: settings.cookiePrefix, allowedOrigins: settings.allowedOrigins)
         self.collections = Dictionary(settings.collections.map { ($0.slug, $0) }, uniquingKeysWith: { first, _ in first })
         self.store = store
@@ -38,7 +47,7 @@ public struct PayloadAdapter: IdentityAdapter {
     /// Creates an adapter and its session store from `settings.database`.
     /// - Throws: ``ConfigurationError`` when the database cannot be opened (a missing SQLite
     ///   file, an unusable URL).
-    public init(settings: PayloadSettings, logger: Logger = Logger(label: "smta.payload")) throws {
+    public init(settings: PayloadSettings, logger: Logger = Logger(label: "smta.payload")) throws(ConfigurationError) {
         let key = Configuration.Key.payloadDatabase.environmentName
         let store: any PayloadSessionStore
         switch settings.database {
@@ -64,7 +73,7 @@ public struct PayloadAdapter: IdentityAdapter {
     /// Creates an adapter from `configuration` (`SMTA_PAYLOAD_SECRET`, `SMTA_PAYLOAD_DATABASE`,
     /// `SMTA_PAYLOAD_COLLECTIONS`).
     /// - Throws: ``ConfigurationError`` naming the key at fault.
-    public init(configuration: Configuration, logger: Logger = Logger(label: "smta.payload")) throws {
+    public init(configuration: Configuration, logger: Logger = Logger(label: "smta.payload")) throws(ConfigurationError) {
         try self.init(settings: try PayloadSettings(configuration: configuration), logger: logger)
     }
 

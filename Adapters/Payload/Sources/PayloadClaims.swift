@@ -14,4 +14,6 @@ public struct PayloadClaims: Sendable, Hashable, Decodable {
     public var exp: Double
     /// Issue time, in seconds since 1970.
     public var iat: Double?
+    /// Not-before, in seconds since 1970 (Payload never sets it; jose checks it when present).
+    public var nbf: Double?
 }

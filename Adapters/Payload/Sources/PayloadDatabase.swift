@@ -13,14 +13,14 @@ public enum PayloadDatabase: Sendable, Hashable, CustomStringConvertible {
     /// parameter, default `public`), or a SQLite file path (optionally as libsql writes it,
     /// `file:./payload.db`).
     /// - Throws: ``ConfigurationError`` naming what is wrong (never the URL's password).
-    public init(_ text: String) throws {
+    public init(_ text: String) throws(ConfigurationError) {
         let key = Configuration.Key.payloadDatabase.environmentName
         if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
             let url: DatabaseURL
             do {
                 url = try DatabaseURL(text)
-            } catch let error as ConfigurationError {
-                throw ConfigurationError(key: key, problem: error.problem)
+            } catch {
+                throw ConfigurationError(key: key, problem: (error as? ConfigurationError)?.problem ?? "is not a PostgreSQL URL")
             }
             let schema = Self.queryParameter("schema", in: text) ?? "public"
             guard !schema.isEmpty, schema.utf8.count <= 63 else {

@@ -42,4 +42,6 @@ struct SupabaseClaims: Decodable, Sendable {
     var iat: Double?
     /// The user's email; GoTrue writes `""` when there is none.
     var email: String?
+    /// Whether the user signed in anonymously (GoTrue's anonymous sign-ins; role `authenticated`).
+    var is_anonymous: Bool?
 }

@@ -1,12 +1,32 @@
 import Foundation
 import SMTACore
 
+extension Configuration.Key {
+    /// Supabase's legacy HS256 JWT secret.
+    public static let jwtSecret = Configuration.Key("jwt_secret", secret: true)
+    /// The `aud` a Supabase user token must carry (default `authenticated`).
+    public static let jwtAudience = Configuration.Key("jwt_aud")
+    /// The `iss` a Supabase user token must carry (`<project URL>/auth/v1`).
+    public static let jwtIssuer = Configuration.Key("jwt_iss")
+    /// The Supabase project's publishable keys (`sb_publishable_…`), comma-separated: the
+    /// `anon` role when no user token comes with them.
+    public static let supabasePublishableKeys = Configuration.Key("supabase_publishable_keys", secret: true)
+    /// The Supabase project's secret keys (`sb_secret_…`), comma-separated: the `service_role`.
+    public static let supabaseSecretKeys = Configuration.Key("supabase_secret_keys", secret: true)
+}
+
 extension SupabaseSettings {
     /// The shortest legacy secret accepted, in bytes (Supabase requires 32 characters).
     static let minimumSecretLength = 32
 
+    /// The keys the Supabase adapter reads, besides the core's shared JWT keys (`jwt_leeway`,
+    /// `jwks_url`, `jwks_file`).
+    public static let configurationKeys: [Configuration.Key] = [
+        .jwtSecret, .jwtAudience, .jwtIssuer, .supabasePublishableKeys, .supabaseSecretKeys,
+    ]
+
     /// Reads `SMTA_JWT_SECRET`, `SMTA_JWKS_FILE` or `SMTA_JWKS_URL`, `SMTA_JWT_AUD`,
-    /// `SMTA_JWT_ISS`, `SMTA_JWT_LEEWAY` (seconds, 0–300) and the API keys
+    /// `SMTA_JWT_ISS`, `SMTA_JWT_LEEWAY` (seconds, 0–300, default 30) and the API keys
     /// (`SMTA_SUPABASE_PUBLISHABLE_KEYS`, `SMTA_SUPABASE_SECRET_KEYS`) from `configuration`; the
     /// other settings keep their defaults.
     /// - Throws: ``ConfigurationError`` naming the key at fault: no key source at all, a secret
@@ -14,9 +34,8 @@ extension SupabaseSettings {
     public init(configuration: Configuration) throws(ConfigurationError) {
         self.init()
         let secret = configuration[.jwtSecret].flatMap { $0.isEmpty ? nil : $0 }
-        let file = configuration[.jwksFile].flatMap { $0.isEmpty ? nil : $0 }
-        let url = configuration[.jwksURL].flatMap { $0.isEmpty ? nil : $0 }
-        guard secret != nil || file != nil || url != nil else {
+        jwks = try configuration.jwksSource()
+        guard secret != nil || jwks != nil else {
             throw ConfigurationError(
                 key: Configuration.Key.jwtSecret.environmentName,
                 problem: "the Supabase adapter needs a key: set \(Configuration.Key.jwtSecret.environmentName), "
@@ -30,33 +49,13 @@ extension SupabaseSettings {
             }
             jwtSecret = secret
         }
-        switch (file, url) {
-        case (.some, .some):
-            throw ConfigurationError(
-                key: Configuration.Key.jwksURL.environmentName,
-                problem: "set either \(Configuration.Key.jwksFile.environmentName) or \(Configuration.Key.jwksURL.environmentName), not both")
-        case (.some(let path), nil):
-            guard FileManager.default.isReadableFile(atPath: path) else {
-                throw ConfigurationError(key: Configuration.Key.jwksFile.environmentName, problem: "cannot read \(path)")
-            }
-            jwks = JWKSFile(path: path)
-        case (nil, .some(let text)):
-            guard let parsed = URL(string: text), let scheme = parsed.scheme?.lowercased(),
-                scheme == "https" || scheme == "http", parsed.host != nil
-            else {
-                throw ConfigurationError(key: Configuration.Key.jwksURL.environmentName, problem: "is not an http(s) URL")
-            }
-            jwks = JWKSEndpoint(url: parsed)
-        case (nil, nil):
-            break
-        }
         if let audience = configuration[.jwtAudience], !audience.isEmpty {
             self.audience = audience
         }
         if let issuer = configuration[.jwtIssuer], !issuer.isEmpty {
             self.issuer = issuer
         }
-        leeway = .milliseconds(Int64(try configuration.number(.jwtLeeway, in: 0...300, default: 30) * 1000))
+        leeway = try configuration.tokenClock(default: leeway).leeway
         publishableKeys = configuration.list(.supabasePublishableKeys)
         secretKeys = configuration.list(.supabaseSecretKeys)
         for (key, prefix, keys) in [

@@ -1,3 +1,5 @@
+import SMTACore
+
 /// How the Supabase adapter verifies access tokens: which keys it trusts and which claims it
 /// requires. At least one of ``jwtSecret`` and ``jwks`` must be set.
 public struct SupabaseSettings: Sendable {

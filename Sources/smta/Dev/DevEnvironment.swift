@@ -5,7 +5,8 @@ import SMTACore
 import SMTADev
 
 /// The local system `smta dev` runs: a private PostgreSQL cluster, a database migrated for the
-/// adapter, and (for Payload) the SQLite sessions file, all under one folder.
+/// adapter, and (for Payload) the SQLite sessions file or (for OIDC) the demo issuer's JWKS, all
+/// under one folder.
 struct DevEnvironment {
     let folder: String
     let setup: DevSetup
@@ -46,6 +47,11 @@ struct DevEnvironment {
             say("Starting PostgreSQL on 127.0.0.1:\(setup.postgresPort)…")
             try cluster.start()
         }
+        if adapter == .oidc {
+            let key = setup.oidcKey()
+            try setup.save(to: folder)
+            try DevToken.oidcJWKS(for: key).write(to: URL(fileURLWithPath: DevSetup.oidcJWKS(in: folder)))
+        }
         let environment = DevEnvironment(folder: folder, setup: setup, adapter: adapter, cluster: cluster)
         try await environment.createDatabase()
         let migrator = Migrator(migrations: adapter.migrations)
@@ -70,6 +76,10 @@ struct DevEnvironment {
             values[.payloadDatabase] = DevSetup.payloadDatabase(in: folder)
         case .supabase:
             values[.jwtSecret] = setup.jwtSecret
+        case .oidc:
+            values[.oidcIssuer] = DevSetup.oidcIssuer
+            values[.oidcAudience] = "smta-dev"
+            values[.jwksFile] = DevSetup.oidcJWKS(in: folder)
         }
         return Configuration(values: values)
     }
@@ -86,6 +96,9 @@ struct DevEnvironment {
         case .supabase:
             return DevToken.supabase(
                 userID: DevToken.supabaseUserID(email: email), email: email, secret: setup.jwtSecret, lifetime: lifetime)
+        case .oidc:
+            var setup = setup
+            return DevToken.oidc(email: email, issuer: DevSetup.oidcIssuer, key: setup.oidcKey(), lifetime: lifetime)
         }
     }
 

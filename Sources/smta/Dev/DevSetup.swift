@@ -16,6 +16,9 @@ struct DevSetup: Codable {
     var jwtSecret: String
     /// The key of SMTA's secret encryption.
     var secretsKey: String
+    /// The demo OIDC issuer's ES256 signing key (raw P-256 private key, base64); created on the
+    /// first `smta dev --adapter oidc`, so setups saved before it existed keep loading.
+    var oidcSigningKey: String?
     /// The cluster's data folder, when it cannot live in the setup's folder (see
     /// ``clusterDirectory(in:)``); nil for `<folder>/postgres`.
     var externalClusterDirectory: String?
@@ -67,6 +70,22 @@ struct DevSetup: Codable {
     func clusterDirectory(in folder: String) -> String { externalClusterDirectory ?? folder + "/postgres" }
     /// The Payload SQLite file.
     static func payloadDatabase(in folder: String) -> String { folder + "/payload.db" }
+    /// The demo OIDC issuer's JWKS file.
+    static func oidcJWKS(in folder: String) -> String { folder + "/oidc-jwks.json" }
+    /// The demo OIDC issuer (loopback http, which the OIDC adapter accepts for local issuers).
+    static let oidcIssuer = "http://localhost/smta-dev"
+
+    /// The demo OIDC issuer's signing key, created (and saved with the setup) on first use.
+    mutating func oidcKey() -> P256.Signing.PrivateKey {
+        if let saved = oidcSigningKey, let raw = Data(base64Encoded: saved),
+            let key = try? P256.Signing.PrivateKey(rawRepresentation: raw)
+        {
+            return key
+        }
+        let key = P256.Signing.PrivateKey()
+        oidcSigningKey = key.rawRepresentation.base64EncodedString()
+        return key
+    }
 
     private static func randomHex(_ count: Int) -> String {
         var generator = SystemRandomNumberGenerator()

@@ -2,7 +2,8 @@ import Crypto
 import Foundation
 import SMTACore
 
-/// Development credentials, signed as each platform signs its own (HS256).
+/// Development credentials, signed as each platform signs its own (HS256; ES256 for the demo
+/// OIDC issuer).
 enum DevToken {
     /// A Payload token for a `users` session: claims in Payload's order, key derived from
     /// `PAYLOAD_SECRET` as Payload derives it.
@@ -21,6 +22,27 @@ enum DevToken {
             + "\"sub\":\"\(userID.uuidString.lowercased())\",\"email\":\(json(email)),\"role\":\"authenticated\","
             + "\"aal\":\"aal1\",\"session_id\":\"\(UUID().uuidString.lowercased())\",\"is_anonymous\":false}"
         return sign(claims, key: Array(secret.utf8))
+    }
+
+    /// An access token of the demo OIDC issuer: ES256 with key id `smta-dev`, subject
+    /// `dev|<email>`, the email marked verified.
+    static func oidc(email: String, issuer: String, key: P256.Signing.PrivateKey, lifetime: TimeInterval) -> String {
+        let now = Int(Date().timeIntervalSince1970)
+        let claims = "{\"iss\":\(json(issuer)),\"sub\":\(json("dev|" + email.lowercased())),\"aud\":\"smta-dev\","
+            + "\"iat\":\(now),\"exp\":\(now + Int(lifetime)),\"email\":\(json(email)),\"email_verified\":true}"
+        let input = Base64URL.encode(Array(#"{"alg":"ES256","kid":"smta-dev","typ":"JWT"}"#.utf8)) + "."
+            + Base64URL.encode(Array(claims.utf8))
+        // Signing with a valid P-256 key cannot fail.
+        let signature = try! key.signature(for: Array(input.utf8))
+        return input + "." + Base64URL.encode(Array(signature.rawRepresentation))
+    }
+
+    /// The demo OIDC issuer's JWKS: the public half of `key`, key id `smta-dev`.
+    static func oidcJWKS(for key: P256.Signing.PrivateKey) -> Data {
+        let point = Array(key.publicKey.x963Representation.dropFirst())
+        let x = Base64URL.encode(Array(point.prefix(32)))
+        let y = Base64URL.encode(Array(point.suffix(32)))
+        return Data(#"{"keys":[{"kty":"EC","crv":"P-256","alg":"ES256","use":"sig","kid":"smta-dev","x":"\#(x)","y":"\#(y)"}]}"#.utf8)
     }
 
     /// A stable user id for `email` in the development Supabase project.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where the adapter reads Supabase's JWKS from: a file, a URL, or anything else that can
+/// Where an adapter reads an issuer's JWKS from: a file, a URL, or anything else that can
 /// produce the document (a test, a secrets manager).
 public protocol JWKSSource: Sendable, CustomStringConvertible {
     /// Reads the current JWKS document.

@@ -1,32 +1,31 @@
 import Foundation
-import SMTACore
 
 /// A JWS in compact serialization (`header.payload.signature`), split and decoded but not yet
 /// verified. Nothing in it may be trusted until its signature has been checked.
-struct CompactJWT: Sendable {
+public struct CompactJWT: Sendable {
     /// The protected header fields the verifier reads.
-    struct Header: Decodable, Sendable {
+    public struct Header: Decodable, Sendable {
         /// The signing algorithm the token claims (`HS256`, `ES256`, `RS256`, …).
-        var alg: String
+        public var alg: String
         /// The key id, when the issuer names its key.
-        var kid: String?
+        public var kid: String?
         /// Critical extensions: none is understood, so any presence refuses the token.
-        var crit: [String]?
+        public var crit: [String]?
     }
 
     /// The decoded header.
-    var header: Header
+    public var header: Header
     /// The bytes the signature covers: `base64url(header) "." base64url(payload)`.
-    var signingInput: ArraySlice<UInt8>
+    public var signingInput: ArraySlice<UInt8>
     /// The decoded payload: the claims object as the issuer wrote it.
-    var payload: [UInt8]
+    public var payload: [UInt8]
     /// The decoded signature.
-    var signature: [UInt8]
+    public var signature: [UInt8]
 
     /// Splits and decodes `token`.
     /// - Throws: ``AuthenticationError`` (`malformed`) when it is not three base64url segments
     ///   with a JSON header.
-    init(_ token: [UInt8]) throws(AuthenticationError) {
+    public init(_ token: [UInt8]) throws(AuthenticationError) {
         let dot = UInt8(ascii: ".")
         guard let firstDot = token.firstIndex(of: dot),
             let secondDot = token[(firstDot + 1)...].firstIndex(of: dot),

@@ -1,8 +1,8 @@
 import Foundation
 import JWTKit
 
-/// A JSON Web Key Set as Supabase publishes it (`{"keys":[{kty, kid, alg, crv, x, y, use,
-/// key_ops}]}`), read leniently: a key this adapter cannot use (no `kid`, an encryption key, a
+/// A JSON Web Key Set as issuers publish it (`{"keys":[{kty, kid, alg, crv, x, y, use,
+/// key_ops}]}`), read leniently: a key an adapter cannot use (no `kid`, an encryption key, a
 /// symmetric key, an algorithm outside the allow-list) is skipped, not fatal to the others.
 struct JWKSDocument: Decodable, Sendable {
     /// One entry of `keys`, or nil when it is not a usable verification key.

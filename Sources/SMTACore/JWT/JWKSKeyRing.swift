@@ -7,7 +7,7 @@ import Logging
 /// one after ``load()`` is always allowed), and concurrent requests share the refresh in flight:
 /// a flood of forged `kid`s costs one fetch per interval, never one per request. A failed or
 /// unusable fetch keeps the last good keys.
-actor SupabaseKeyRing {
+public actor JWKSKeyRing {
     /// What one fetch produced.
     private enum Outcome: Sendable {
         case keys([String: VerificationKey])
@@ -23,19 +23,19 @@ actor SupabaseKeyRing {
     private var refreshInFlight: Task<Outcome, Never>?
 
     /// Creates an empty ring over `source`.
-    init(source: any JWKSSource, refreshInterval: Duration, logger: Logger) {
+    public init(source: any JWKSSource, refreshInterval: Duration, logger: Logger) {
         self.source = source
         self.refreshInterval = refreshInterval
         self.logger = logger
     }
 
     /// The key named `kid`, without fetching.
-    func key(for kid: String) -> VerificationKey? {
+    public func key(for kid: String) -> VerificationKey? {
         keys[kid]
     }
 
     /// The key named `kid`, refreshing the set first if it is unknown and the rate limit allows.
-    func refreshedKey(for kid: String) async -> VerificationKey? {
+    public func refreshedKey(for kid: String) async -> VerificationKey? {
         if let key = keys[kid] { return key }
         if refreshInFlight == nil {
             let now = clock.now
@@ -52,7 +52,7 @@ actor SupabaseKeyRing {
     /// Fetches the set now, whatever the rate limit (start-up, or an operator's request).
     /// - Throws: ``JWKSUnavailable`` when the fetch fails or is not a JWKS; the
     ///   ring then keeps its previous keys.
-    func load() async throws -> Int {
+    public func load() async throws -> Int {
         if refreshInFlight == nil {
             refreshInFlight = Self.fetch(from: source)
         }

@@ -1,0 +1,75 @@
+import Foundation
+import SMTACore
+
+extension Configuration.Key {
+    /// The Payload app's `PAYLOAD_SECRET`.
+    public static let payloadSecret = Configuration.Key("payload_secret", secret: true)
+    /// Payload's database: a SQLite file path or a PostgreSQL URL.
+    public static let payloadDatabase = Configuration.Key("payload_database", secret: true)
+    /// Payload's auth collections, comma-separated, each with its options.
+    public static let payloadCollections = Configuration.Key("payload_collections")
+    /// Payload's `cookiePrefix` (default `payload`: the cookie is `payload-token`).
+    public static let payloadCookiePrefix = Configuration.Key("payload_cookie_prefix")
+    /// Payload's `csrf` list: comma-separated origins allowed to authenticate with the cookie.
+    public static let payloadCSRF = Configuration.Key("payload_csrf")
+}
+
+extension PayloadSettings {
+    /// The keys the Payload adapter reads, besides the core's shared `jwt_leeway`.
+    public static let configurationKeys: [Configuration.Key] = [
+        .payloadSecret, .payloadDatabase, .payloadCollections, .payloadCookiePrefix, .payloadCSRF,
+    ]
+
+    /// Reads the settings from `configuration`.
+    /// - Throws: ``ConfigurationError`` naming the key at fault: a missing secret or database,
+    ///   a malformed database URL, a collection list with an invalid slug or option, an empty
+    ///   cookie prefix, an origin that is not `scheme://host[:port]`, a leeway outside 0–300 s.
+    public init(configuration: Configuration) throws(ConfigurationError) {
+        let secret = try configuration.required(.payloadSecret)
+        let database = try PayloadDatabase(try configuration.required(.payloadDatabase))
+        let collections = try Self.collections(configuration[.payloadCollections] ?? "users")
+        let cookiePrefix = (configuration[.payloadCookiePrefix] ?? "payload").trimmingCharacters(in: .whitespaces)
+        guard !cookiePrefix.isEmpty, cookiePrefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw ConfigurationError(
+                key: Configuration.Key.payloadCookiePrefix.environmentName,
+                problem: "must be letters, digits, '-' or '_'")
+        }
+        let origins = configuration.list(.payloadCSRF)
+        for origin in origins {
+            guard let url = URL(string: origin), url.scheme != nil, url.host != nil, url.path.isEmpty else {
+                throw ConfigurationError(
+                    key: Configuration.Key.payloadCSRF.environmentName,
+                    problem: "'\(origin)' is not an origin (scheme://host[:port])")
+            }
+        }
+        let clock = try configuration.tokenClock(default: .zero)
+        self.init(
+            secret: secret, database: database, collections: collections, cookiePrefix: cookiePrefix,
+            allowedOrigins: origins, leeway: clock.leeway)
+    }
+
+    private static func collections(_ list: String) throws(ConfigurationError) -> [PayloadCollection] {
+        let key = Configuration.Key.payloadCollections.environmentName
+        var collections: [PayloadCollection] = []
+        for entry in list.split(separator: ",") {
+            let parts = entry.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count <= 2, parts.count == 1 || parts[1] == "verified" else {
+                throw ConfigurationError(key: key, problem: "'\(entry)': expected a slug, or a slug followed by :verified")
+            }
+            let collection: PayloadCollection
+            do {
+                collection = try PayloadCollection(slug: String(parts[0]), requiresVerification: parts.count == 2)
+            } catch {
+                throw ConfigurationError(key: key, problem: error.description)
+            }
+            guard !collections.contains(where: { $0.slug == collection.slug }) else {
+                throw ConfigurationError(key: key, problem: "'\(collection.slug)' is listed twice")
+            }
+            collections.append(collection)
+        }
+        guard !collections.isEmpty else {
+            throw ConfigurationError(key: key, problem: "names no collection (default: users)")
+        }
+        return collections
+    }
+}

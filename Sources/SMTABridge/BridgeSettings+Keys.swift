@@ -1,0 +1,31 @@
+import SMTACore
+
+extension Configuration.Key {
+    /// The bridge's listen address.
+    public static let host = Configuration.Key("host")
+    /// The bridge's port.
+    public static let port = Configuration.Key("port")
+    /// The most PostgreSQL connections the bridge opens (default 16).
+    public static let poolSize = Configuration.Key("pool_size")
+    /// Seconds a bridge request may take, waiting for a connection included (default 30).
+    public static let requestTimeout = Configuration.Key("request_timeout")
+    /// Seconds one statement may run before PostgreSQL cancels it (default 15).
+    public static let statementTimeout = Configuration.Key("statement_timeout")
+    /// The largest request body the bridge reads, in bytes (default 1048576).
+    public static let maxBodySize = Configuration.Key("max_body_size")
+    /// Browser origins allowed to call the bridge *with credentials* (cookies), comma-separated;
+    /// every other origin may call it without credentials, as PostgREST allows by default.
+    public static let corsOrigins = Configuration.Key("cors_origins")
+    /// Stripe's webhook signing secret.
+    public static let stripeWebhookSecret = Configuration.Key("stripe_webhook_secret", secret: true)
+    /// Lemon Squeezy's webhook signing secret.
+    public static let lemonSqueezyWebhookSecret = Configuration.Key("lemonsqueezy_webhook_secret", secret: true)
+}
+
+extension BridgeSettings {
+    /// Every configuration key the bridge reads.
+    public static let configurationKeys: [Configuration.Key] = [
+        .host, .port, .poolSize, .requestTimeout, .statementTimeout, .maxBodySize, .corsOrigins,
+        .stripeWebhookSecret, .lemonSqueezyWebhookSecret,
+    ]
+}
