@@ -140,7 +140,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SMTACoreTests",
-            dependencies: ["SMTACore", "SMTADev", "SMTASchema", "SMTASupabase", "SMTAPayload", "SMTATestSupport"],
+            dependencies: [
+                "SMTACore", "SMTADev", "SMTASchema", "SMTASupabase", "SMTAPayload", "SMTATestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Tests/SMTACoreTests"
         ),
         .testTarget(
@@ -174,14 +177,14 @@ let package = Package(
         .testTarget(
             name: "BridgeTests",
             dependencies: [
-                "SMTABridge", "SMTACore", "SMTADev", "SMTASchema", "SMTASupabase", "SMTAPayload", "SMTATestSupport",
+                "SMTABridge", "SMTACore", "SMTADev", "SMTASchema", "SMTASupabase", "SMTAPayload", "SMTAOIDC", "SMTATestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/BridgeTests"
         ),
         .testTarget(
             name: "SchemaTests",
-            dependencies: ["SMTACore", "SMTASchema", "SMTASupabase", "SMTAPayload", "SMTATestSupport"],
+            dependencies: ["SMTACore", "SMTASchema", "SMTASupabase", "SMTAPayload", "SMTAOIDC", "SMTATestSupport"],
             path: "Tests/SchemaTests"
         ),
     ]
