@@ -225,8 +225,9 @@ begin
   values (tests.id('operator'), 'operator@smta.test', tests.id('prole')) returning id into v_id;
   perform pg_temp.keep('puser', v_id);
 
-  -- The Payload adapter's identity map.
-  if to_regprocedure('core.link_identity(text, text, text)') is not null then
+  -- The identity map of adapters that link external identities (Payload, OIDC); the core's
+  -- default link_identity refuses, so key on the table the linking adapters create.
+  if to_regclass('core.identity_links') is not null then
     execute $q$select core.link_identity('payload', 'users:matrix-fixture', 'linked@smta.test')$q$ into v_id;
     perform pg_temp.keep('link_user', v_id);
   end if;
