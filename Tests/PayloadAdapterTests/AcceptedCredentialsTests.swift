@@ -58,6 +58,17 @@ struct AcceptedCredentialsTests {
         }
     }
 
+    @Test("a camelCase slug is looked up in Payload's snake_case tables", arguments: StoreKind.allCases)
+    func camelCaseSlug(store: StoreKind) async throws {
+        let fixture = try await store.makeFixture()
+        let (_, token) = try await fixture.signedInUser("teamLeads", id: .number(7), email: "lead@example.com")
+        try await fixture.withAdapter { adapter in
+            let identity = try await adapter.identify(.jwt(token))
+            #expect(identity.link?.subject == "teamLeads:7")
+            #expect(identity.source == "payload:teamLeads")
+        }
+    }
+
     @Test("user 1 of a second collection is another identity than users:1", arguments: StoreKind.allCases)
     func secondCollection(store: StoreKind) async throws {
         let fixture = try await store.makeFixture()

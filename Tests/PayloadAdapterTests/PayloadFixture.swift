@@ -3,9 +3,10 @@ import SMTACore
 import Testing
 import SMTAPayload
 
-/// A Payload database built by the test with Payload's exact DDL, holding three auth
-/// collections: `users` (numeric ids), `admins` (numeric ids, `auth.verify` on) and
-/// `team-members` (UUID ids, tables `team_members`, `team_members_sessions`).
+/// A Payload database built by the test with Payload's exact DDL, holding four auth
+/// collections: `users` (numeric ids), `admins` (numeric ids, `auth.verify` on),
+/// `team-members` (UUID ids, tables `team_members`, `team_members_sessions`) and `teamLeads`
+/// (numeric ids, tables `team_leads`, `team_leads_sessions`, as Payload names them).
 protocol PayloadFixture: Sendable {
     /// Adds a user; `verified` fills `_verified` for `admins`.
     func addUser(_ collection: String, id: PayloadUserID, email: String, verified: Bool) async throws
@@ -17,6 +18,12 @@ protocol PayloadFixture: Sendable {
     func deleteUser(_ collection: String, id: PayloadUserID) async throws
     /// A session store reading this database.
     func makeStore() async throws -> any PayloadSessionStore
+}
+
+/// The table Payload keeps `collection` in, written out by hand for the fixture's collections
+/// (not derived by the adapter's code it checks).
+func tableName(_ collection: String) -> String {
+    ["users": "users", "admins": "admins", "team-members": "team_members", "teamLeads": "team_leads"][collection] ?? collection
 }
 
 extension PayloadFixture {
@@ -45,6 +52,7 @@ extension PayloadFixture {
                 try PayloadCollection(slug: "users"),
                 try PayloadCollection(slug: "admins", requiresVerification: true),
                 try PayloadCollection(slug: "team-members"),
+                try PayloadCollection(slug: "teamLeads"),
             ],
             allowedOrigins: allowedOrigins)
         let adapter = PayloadAdapter(settings: settings, store: try await makeStore())

@@ -34,7 +34,7 @@ struct PayloadSettingsTests {
         let cases: [([Configuration.Key: String], String)] = [
             ([.payloadDatabase: "p.db"], "SMTA_PAYLOAD_SECRET"),
             ([.payloadSecret: "s"], "SMTA_PAYLOAD_DATABASE"),
-            ([.payloadSecret: "s", .payloadDatabase: "p.db", .payloadCollections: "Users"], "SMTA_PAYLOAD_COLLECTIONS"),
+            ([.payloadSecret: "s", .payloadDatabase: "p.db", .payloadCollections: "1users"], "SMTA_PAYLOAD_COLLECTIONS"),
             ([.payloadSecret: "s", .payloadDatabase: "p.db", .payloadCollections: "users\"; drop"], "SMTA_PAYLOAD_COLLECTIONS"),
             ([.payloadSecret: "s", .payloadDatabase: "p.db", .payloadCollections: "users:admin"], "SMTA_PAYLOAD_COLLECTIONS"),
             ([.payloadSecret: "s", .payloadDatabase: "p.db", .payloadCollections: "users,users"], "SMTA_PAYLOAD_COLLECTIONS"),
@@ -43,6 +43,23 @@ struct PayloadSettingsTests {
         for (values, key) in cases {
             let error = #expect(throws: ConfigurationError.self) { try PayloadSettings(configuration: Configuration(values: values)) }
             #expect(error?.key == key)
+        }
+    }
+
+    @Test("tables are named as Payload's drizzle adapters name them: toSnakeCase of the slug")
+    func tableNames() throws {
+        // Expected names as Payload's `toSnakeCase` (the `to-snake-case` package) gives them;
+        // `enableAPIKey` → `enable_a_p_i_key` is the column name in Payload's own auth schema.
+        let expected = [
+            "users": "users", "team-members": "team_members", "team_members": "team_members",
+            "teamMembers": "team_members", "TeamMembers": "team_members", "enableAPIKey": "enable_a_p_i_key",
+            "APIUsers": "a_p_i_users", "user2Accounts": "user2_accounts", "users2": "users2",
+            "myTeam-x": "myteam_x", "team--members_": "team_members",
+        ]
+        for (slug, table) in expected {
+            let collection = try PayloadCollection(slug: slug)
+            #expect(collection.tableName == table, "slug \(slug)")
+            #expect(collection.sessionsTableName == table + "_sessions", "slug \(slug)")
         }
     }
 

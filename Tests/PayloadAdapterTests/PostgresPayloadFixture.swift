@@ -12,7 +12,7 @@ struct PostgresPayloadFixture: PayloadFixture {
     init() async throws {
         url = try await TestCluster.shared.emptyDatabase()
         var statements = [#"CREATE SCHEMA "payload""#]
-        for table in ["users", "admins"] {
+        for table in ["users", "admins", "team_leads"] {
             let verification = table == "admins" ? #""_verified" boolean, "_verificationtoken" varchar,"# : ""
             statements += Self.ddl(table: table, id: #""id" serial PRIMARY KEY NOT NULL"#, parentID: "integer", extra: verification)
         }
@@ -55,7 +55,7 @@ struct PostgresPayloadFixture: PayloadFixture {
         ]
     }
 
-    static func table(_ collection: String) -> String { #""payload"."\#(collection.replacingOccurrences(of: "-", with: "_"))""# }
+    static func table(_ collection: String) -> String { #""payload"."\#(tableName(collection))""# }
 
     /// Runs `query` on a fresh connection.
     func run(_ query: PostgresQuery) async throws {

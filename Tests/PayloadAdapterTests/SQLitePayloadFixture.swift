@@ -14,7 +14,7 @@ struct SQLitePayloadFixture: PayloadFixture {
         configuration.busyMode = .timeout(10)
         writer = try DatabaseQueue(path: path, configuration: configuration)
         try writer.write { database in
-            for slug in ["users", "admins"] {
+            for slug in ["users", "admins", "team_leads"] {
                 let verification = slug == "admins" ? "`_verified` integer, `_verificationtoken` text," : ""
                 try database.execute(sql: Self.usersDDL(table: slug, id: "`id` integer PRIMARY KEY NOT NULL", extra: verification))
                 try database.execute(sql: Self.sessionsDDL(table: slug, parentID: "integer"))
@@ -67,7 +67,7 @@ struct SQLitePayloadFixture: PayloadFixture {
         return formatter.string(from: date)
     }
 
-    static func table(_ collection: String) -> String { collection.replacingOccurrences(of: "-", with: "_") }
+    static func table(_ collection: String) -> String { tableName(collection) }
 
     static func value(_ id: PayloadUserID) -> DatabaseValue {
         switch id {

@@ -1,9 +1,9 @@
 /// A Payload auth collection: its slug and the SQL tables Payload's database adapters keep it in.
 ///
-/// Slugs are validated strictly (lowercase ASCII letters, digits, `-` and `_`, starting with a
-/// letter, at most 50 characters), so that table names derived from them are always safe to
-/// quote. The SQL adapters name the table after the slug with `-` turned into `_`
-/// (`team-members` → `team_members`), and the sessions array `<table>_sessions`.
+/// Slugs are validated strictly (ASCII letters, digits, `-` and `_`, starting with a letter, at
+/// most 50 characters), so that table names derived from them are always safe to quote. Payload's
+/// SQL adapters name the table `toSnakeCase(slug)` (``tableName``) and the sessions array
+/// `<table>_sessions`.
 public struct PayloadCollection: Sendable, Hashable, CustomStringConvertible {
     /// The slug, as the token's `collection` claim carries it.
     public let slug: String
@@ -14,7 +14,7 @@ public struct PayloadCollection: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: ``PayloadCollection/InvalidSlug`` when `slug` is not a slug SMTA accepts.
     public init(slug: String, requiresVerification: Bool = false) throws(InvalidSlug) {
         let bytes = Array(slug.utf8)
-        guard let first = bytes.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first), bytes.count <= 50,
+        guard let first = bytes.first, Self.isLower(first) || Self.isUpper(first), bytes.count <= 50,
             bytes.allSatisfy(Self.isSlugByte)
         else {
             throw InvalidSlug(slug: slug)
@@ -23,8 +23,25 @@ public struct PayloadCollection: Sendable, Hashable, CustomStringConvertible {
         self.requiresVerification = requiresVerification
     }
 
-    /// The users table, e.g. `users`.
-    public var tableName: String { String(slug.map { $0 == "-" ? "_" : $0 }) }
+    /// The users table, named as Payload's drizzle adapters name it (`toSnakeCase` of the slug,
+    /// from the `to-snake-case` package): `users` → `users`, `team-members` → `team_members`,
+    /// `teamMembers` → `team_members`, `APIUsers` → `a_p_i_users`.
+    ///
+    /// Faithful to that package, including its quirk: a slug with a separator is not also split
+    /// at case changes (`myTeam-x` → `myteam_x`).
+    public var tableName: String {
+        let bytes = Array(slug.utf8)
+        let spaced: [UInt8]
+        if bytes.contains(where: Self.isSeparator) {
+            spaced = bytes
+        } else if zip(bytes, bytes.dropFirst()).contains(where: { Self.isLower($0) && Self.isUpper($1) || Self.isUpper($0) && Self.isLower($1) }) {
+            spaced = Self.uncamelized(bytes)
+        } else {
+            spaced = bytes
+        }
+        let words = spaced.split(whereSeparator: { $0 == UInt8(ascii: " ") || Self.isSeparator($0) })
+        return words.map { String(decoding: $0, as: UTF8.self).lowercased() }.joined(separator: "_")
+    }
 
     /// The sessions table, e.g. `users_sessions`.
     public var sessionsTableName: String { tableName + "_sessions" }
@@ -37,16 +54,37 @@ public struct PayloadCollection: Sendable, Hashable, CustomStringConvertible {
         public let slug: String
 
         public var description: String {
-            "'\(slug)' is not a collection slug (lowercase letters, digits, '-' and '_', starting with a letter, at most 50 characters)"
+            "'\(slug)' is not a collection slug (ASCII letters, digits, '-' and '_', starting with a letter, at most 50 characters)"
         }
     }
 
-    private static func isSlugByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
-            true
-        default:
-            false
+    /// `to-no-case`'s camel split: each character followed by a run of capitals becomes that
+    /// character, then every capital of the run as a word of its own.
+    private static func uncamelized(_ bytes: [UInt8]) -> [UInt8] {
+        var result: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            result.append(bytes[index])
+            var next = index + 1
+            guard next < bytes.count, isUpper(bytes[next]) else {
+                index += 1
+                continue
+            }
+            while next < bytes.count, isUpper(bytes[next]) {
+                result.append(UInt8(ascii: " "))
+                result.append(bytes[next])
+                next += 1
+            }
+            index = next
         }
+        return result
     }
+
+    private static func isSlugByte(_ byte: UInt8) -> Bool {
+        isLower(byte) || isUpper(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || isSeparator(byte)
+    }
+
+    private static func isSeparator(_ byte: UInt8) -> Bool { byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") }
+    private static func isLower(_ byte: UInt8) -> Bool { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) }
+    private static func isUpper(_ byte: UInt8) -> Bool { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) }
 }
