@@ -44,10 +44,10 @@ extension PayloadFixture {
 
     /// Runs `body` with an adapter over this fixture's database, its store running meanwhile.
     func withAdapter<Result: Sendable>(
-        allowedOrigins: [String] = [], _ body: @Sendable (PayloadAdapter) async throws -> Result
+        allowedOrigins: [String] = [], previousSecrets: [String] = [], _ body: @Sendable (PayloadAdapter) async throws -> Result
     ) async throws -> Result {
         let settings = PayloadSettings(
-            secret: PayloadTokenMinter.secret, database: .sqlite(path: "unused"),
+            secret: PayloadTokenMinter.secret, previousSecrets: previousSecrets, database: .sqlite(path: "unused"),
             collections: [
                 try PayloadCollection(slug: "users"),
                 try PayloadCollection(slug: "admins", requiresVerification: true),

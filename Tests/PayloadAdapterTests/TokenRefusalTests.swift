@@ -40,6 +40,26 @@ struct TokenRefusalTests {
         }
     }
 
+    @Test("a token signed with a previous secret is accepted only while that secret is listed", arguments: StoreKind.allCases)
+    func previousSecrets(store: StoreKind) async throws {
+        let fixture = try await store.makeFixture()
+        let (sid, _) = try await fixture.signedInUser(id: .number(9), email: "rotated@example.com")
+        let oldToken = PayloadTokenMinter.token(
+            PayloadTokenMinter.claims(id: 9, email: "rotated@example.com", sid: sid), key: PayloadTokenMinter.derivedKey("the-old-secret"))
+        try await fixture.withAdapter(previousSecrets: ["unrelated", "the-old-secret"]) { adapter in
+            let identity = try await adapter.accepted(.jwt(oldToken))
+            #expect(identity.link?.subject == "users:9")
+        }
+        try await fixture.withAdapter { adapter in
+            let refusal = await adapter.refusal(.jwt(oldToken))
+            #expect(refusal?.kind == .badSignature)
+            #expect(refusal?.reason.contains("the-old-secret") == false)
+        }
+        try await fixture.withAdapter(previousSecrets: ["unrelated"]) { adapter in
+            #expect(await adapter.refusal(.jwt(oldToken))?.kind == .badSignature)
+        }
+    }
+
     @Test("a token within the leeway of its exp is still accepted")
     func leeway() throws {
         let verifier = PayloadTokenVerifier(key: PayloadSigningKey(secret: PayloadTokenMinter.secret), leeway: .seconds(30), maxTokenSize: 8192)

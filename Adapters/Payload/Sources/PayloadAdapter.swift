@@ -38,7 +38,7 @@ public struct PayloadAdapter: AdapterPlugin {
     /// Creates an adapter reading sessions from `store`.
     public init(settings: PayloadSettings, store: any PayloadSessionStore) {
         self.verifier = PayloadTokenVerifier(
-            key: settings.signingKey, leeway: settings.leeway, maxTokenSize: settings.maxTokenSize)
+            key: settings.signingKey, previousKeys: settings.previousSigningKeys, leeway: settings.leeway, maxTokenSize: settings.maxTokenSize)
         self.extractor = PayloadTokenExtractor(cookiePrefix: settings.cookiePrefix, allowedOrigins: settings.allowedOrigins)
         self.collections = Dictionary(settings.collections.map { ($0.slug, $0) }, uniquingKeysWith: { first, _ in first })
         self.store = store

@@ -4,6 +4,9 @@ import SMTACore
 extension Configuration.Key {
     /// The Payload app's `PAYLOAD_SECRET`.
     public static let payloadSecret = Configuration.Key("payload_secret", secret: true)
+    /// Secrets the app used before `payload_secret`, comma-separated: tokens they signed are still
+    /// accepted (Payload's `previousSecrets`).
+    public static let payloadPreviousSecrets = Configuration.Key("payload_previous_secrets", secret: true)
     /// Payload's database: a SQLite file path or a PostgreSQL URL.
     public static let payloadDatabase = Configuration.Key("payload_database", secret: true)
     /// Payload's auth collections, comma-separated, each with its options.
@@ -17,7 +20,7 @@ extension Configuration.Key {
 extension PayloadSettings {
     /// The keys the Payload adapter reads, besides the core's shared `jwt_leeway`.
     public static let configurationKeys: [Configuration.Key] = [
-        .payloadSecret, .payloadDatabase, .payloadCollections, .payloadCookiePrefix, .payloadCSRF,
+        .payloadSecret, .payloadPreviousSecrets, .payloadDatabase, .payloadCollections, .payloadCookiePrefix, .payloadCSRF,
     ]
 
     /// Reads the settings from `configuration`.
@@ -44,7 +47,7 @@ extension PayloadSettings {
         }
         let clock = try configuration.tokenClock(default: .zero)
         self.init(
-            secret: secret, database: database, collections: collections, cookiePrefix: cookiePrefix,
+            secret: secret, previousSecrets: configuration.list(.payloadPreviousSecrets), database: database, collections: collections, cookiePrefix: cookiePrefix,
             allowedOrigins: origins, leeway: clock.leeway)
     }
 

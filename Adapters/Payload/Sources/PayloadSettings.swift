@@ -7,11 +7,16 @@ import SMTACore
 /// `SMTA_PAYLOAD_DATABASE` (see ``PayloadDatabase``) and `SMTA_PAYLOAD_COLLECTIONS`
 /// (comma-separated slugs, default `users`; a slug followed by `:verified` requires the
 /// user's `_verified` flag, as `auth.verify` does), `SMTA_PAYLOAD_COOKIE_PREFIX`,
-/// `SMTA_PAYLOAD_CSRF` (comma-separated origins) and `SMTA_JWT_LEEWAY` (seconds). Unset, they
+/// `SMTA_PAYLOAD_CSRF` (comma-separated origins), `SMTA_PAYLOAD_PREVIOUS_SECRETS`
+/// (comma-separated secrets whose tokens are still accepted, Payload's `previousSecrets`) and
+/// `SMTA_JWT_LEEWAY` (seconds). Unset, they
 /// keep Payload's defaults. See `PayloadSettings+Configuration.swift`.
 public struct PayloadSettings: Sendable {
     /// The key derived from `PAYLOAD_SECRET` (the secret itself is not kept).
     public var signingKey: PayloadSigningKey
+    /// Keys derived from previous secrets (Payload's `previousSecrets` keyring): tokens they
+    /// signed are still accepted while the app rotates its secret.
+    public var previousSigningKeys: [PayloadSigningKey]
     /// Payload's database.
     public var database: PayloadDatabase
     /// The auth collections whose tokens are accepted.
@@ -29,6 +34,7 @@ public struct PayloadSettings: Sendable {
     /// Creates settings.
     public init(
         secret: String,
+        previousSecrets: [String] = [],
         database: PayloadDatabase,
         collections: [PayloadCollection],
         cookiePrefix: String = "payload",
@@ -37,6 +43,7 @@ public struct PayloadSettings: Sendable {
         maxTokenSize: Int = 8192
     ) {
         self.signingKey = PayloadSigningKey(secret: secret)
+        self.previousSigningKeys = previousSecrets.map { PayloadSigningKey(secret: $0) }
         self.database = database
         self.collections = collections
         self.cookiePrefix = cookiePrefix
