@@ -4,7 +4,8 @@ calls it, against a SQLite database laid out exactly as ``@payloadcms/db-sqlite`
 
 Users with integer ids and session rows are written here with Python's sqlite3; tokens are minted
 by PyJWT with Payload's derived key and claim order. Covers the three transports (``JWT``,
-``Bearer``, the ``payload-token`` cookie under the CSRF rule), logout and deleted users, and,
+``Bearer``, the ``payload-token`` cookie under the CSRF rule), logout, deleted and trashed users, API keys,
+``Authorization: Basic`` falling through to the cookie, and,
 with psycopg, the mapping of Payload ids to SMTA user ids and the email reaching
 ``core.users_meta``, on which email-bound invitations rely.
 
@@ -14,6 +15,8 @@ Payload migrations); see bridge_common.py.
 
 import base64
 import datetime
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -33,7 +36,8 @@ FOREIGN_ORIGIN = "https://evil.example.com"
 IDENTITY_NAMESPACE = uuid.UUID("0721d336-6439-54d6-8816-c0c1b4983e2f")
 TEAM_ROLE = "team"
 
-# @payloadcms/db-sqlite's DDL for the `users` auth collection with sessions (Payload 3.x).
+# @payloadcms/db-sqlite's DDL for the `users` auth collection with sessions, `useAPIKey` and
+# `trash: true` (Payload 3.x).
 PAYLOAD_DDL = """
 CREATE TABLE `users` (
   `id` integer PRIMARY KEY NOT NULL,
@@ -44,8 +48,12 @@ CREATE TABLE `users` (
   `reset_password_expiration` text,
   `salt` text,
   `hash` text,
+  `enable_a_p_i_key` integer,
+  `api_key` text,
+  `api_key_index` text,
   `login_attempts` numeric DEFAULT 0,
-  `lock_until` text
+  `lock_until` text,
+  `deleted_at` text
 );
 CREATE UNIQUE INDEX `users_email_idx` ON `users` (`email`);
 CREATE INDEX `users_updated_at_idx` ON `users` (`updated_at`);
@@ -117,6 +125,21 @@ class PayloadDatabase:
         with self.connect() as connection:
             connection.execute("delete from users where id = ?", (user_id,))
 
+    def set_api_key(self, user_id, api_key, enabled=True):
+        """Writes the key as Payload's hooks do: ``api_key_index`` is the hex HMAC-SHA256 of the
+        key, keyed with Payload's derived secret (``sha256(secret)`` hex, first 32 characters)."""
+        derived = hashlib.sha256(secret.encode()).hexdigest()[:32].encode()
+        index = hmac.new(derived, api_key.encode(), hashlib.sha256).hexdigest()
+        with self.connect() as connection:
+            connection.execute(
+                "update users set enable_a_p_i_key = ?, api_key = ?, api_key_index = ? where id = ?",
+                (1 if enabled else 0, "encrypted-by-payload", index, user_id))
+
+    def trash_user(self, user_id):
+        with self.connect() as connection:
+            connection.execute("update users set deleted_at = ? where id = ?",
+                               (self.timestamp(datetime.datetime.now(datetime.timezone.utc)), user_id))
+
     def change_email(self, user_id, email):
         with self.connect() as connection:
             connection.execute("update users set email = ?, updated_at = ? where id = ?",
@@ -165,6 +188,7 @@ def setUpModule():
         "SMTA_PAYLOAD_SECRET": secret,
         "SMTA_PAYLOAD_DATABASE": payload.path,
         "SMTA_PAYLOAD_CSRF": ALLOWED_ORIGIN,
+        "SMTA_PAYLOAD_COLLECTIONS": "users:apikey",
     }).start()
     bridge.wait_for_health(200)
 
@@ -179,7 +203,7 @@ def tearDownModule():
     log = bridge.log_text()
     if secret in log:
         raise AssertionError("the bridge's log contains PAYLOAD_SECRET")
-    if any(token.split(".")[1] in log or token.split(".")[2] in log for token in minted):
+    if any(part in log for token in minted for part in (token.split(".")[1:] if "." in token else [token])):
         raise AssertionError("the bridge's log contains a credential")
 
 
@@ -260,6 +284,59 @@ class SessionTests(PayloadBridgeTestCase):
         before = database.fingerprint(("core.organizations", "core.users_meta", "core.identity_links"))
         self.assertRefused(alice.post("create_organization", {"p_name": "Ghost"}))
         self.assertUnchanged(database, before, "a call by a deleted user")
+
+    def test_a_trashed_user_is_401_with_a_live_session_and_changes_nothing(self):
+        alice = User("alice")
+        alice.call("get_user_profile")
+        payload.trash_user(alice.id)
+        before = database.fingerprint()
+        for transport in ("JWT", "cookie"):
+            with self.subTest(transport):
+                self.assertRefused(alice.post("create_organization", {"p_name": "From the trash"}, alice.headers(transport)))
+        self.assertUnchanged(database, before, "a call by a trashed user")
+
+    def test_basic_authorization_falls_through_to_the_cookie_as_in_payload(self):
+        alice = User("alice")
+        headers = {**alice.headers("cookie"), "Authorization": "Basic dXNlcjpwYXNzd29yZA=="}
+        profile = alice.post("get_user_profile", headers=headers)
+        self.assertEqual(profile.status, 200, profile)
+        self.assertEqual([row["id"] for row in profile.json()], [alice.smta_id])
+        before = database.fingerprint()
+        alone = call(bridge.url, "POST", "/rpc/create_organization", {"p_name": "Basic"},
+                     {"Authorization": "Basic dXNlcjpwYXNzd29yZA=="})
+        self.assertRefused(alone)
+        self.assertUnchanged(database, before, "a Basic header without a cookie")
+
+
+class APIKeyTests(PayloadBridgeTestCase):
+    def test_an_enabled_api_key_acts_as_its_user_and_a_disabled_or_wrong_one_reaches_nothing(self):
+        robot = User("robot")
+        api_key = str(uuid.uuid4())
+        minted.append(api_key)
+        payload.set_api_key(robot.id, api_key)
+        key_headers = {"Authorization": f"users API-Key {api_key}"}
+        profile = robot.post("get_user_profile", headers=key_headers)
+        self.assertEqual(profile.status, 200, profile)
+        self.assertEqual([(row["id"], row["email"]) for row in profile.json()], [(robot.smta_id, robot.email)])
+        organization = robot.post("create_organization", {"p_name": "Keyed"}, key_headers)
+        self.assertEqual(organization.status, 200, organization)
+        self.assertEqual(database.rows(
+            "select user_id::text from core.memberships where organization_id = %s::uuid",
+            (organization.json()[0]["id"],)), [(robot.smta_id,)])
+
+        before = database.fingerprint()
+        cases = {
+            "wrong key": {"Authorization": f"users API-Key {uuid.uuid4()}"},
+            "another collection's scheme": {"Authorization": f"admins API-Key {api_key}"},
+        }
+        for case, headers in cases.items():
+            with self.subTest(case):
+                reply = call(bridge.url, "POST", "/rpc/create_organization", {"p_name": case}, headers)
+                self.assertRefused(reply)
+                self.assertNotEchoed(reply, api_key)
+        payload.set_api_key(robot.id, api_key, enabled=False)
+        self.assertRefused(robot.post("create_organization", {"p_name": "Disabled"}, key_headers))
+        self.assertUnchanged(database, before, "refused API keys")
 
     def test_tokens_payload_would_refuse_are_401_and_reach_nothing(self):
         alice, bob = User("alice"), User("bob")

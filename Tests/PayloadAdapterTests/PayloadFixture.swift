@@ -3,10 +3,12 @@ import SMTACore
 import Testing
 import SMTAPayload
 
-/// A Payload database built by the test with Payload's exact DDL, holding four auth
-/// collections: `users` (numeric ids), `admins` (numeric ids, `auth.verify` on),
-/// `team-members` (UUID ids, tables `team_members`, `team_members_sessions`) and `teamLeads`
-/// (numeric ids, tables `team_leads`, `team_leads_sessions`, as Payload names them).
+/// A Payload database built by the test with Payload's exact DDL, holding five auth
+/// collections: `users` (numeric ids, `useAPIKey` and `trash` on: columns `enable_a_p_i_key`,
+/// `api_key`, `api_key_index`, `deleted_at`), `admins` (numeric ids, `auth.verify` on),
+/// `team-members` (UUID ids, tables `team_members`, `team_members_sessions`), `teamLeads`
+/// (numeric ids, tables `team_leads`, `team_leads_sessions`, as Payload names them) and `apps`
+/// (numeric ids, `useSessions: false` and `dbName: 'cms_apps'`: one table, no sessions table).
 protocol PayloadFixture: Sendable {
     /// Adds a user; `verified` fills `_verified` for `admins`.
     func addUser(_ collection: String, id: PayloadUserID, email: String, verified: Bool) async throws
@@ -16,6 +18,10 @@ protocol PayloadFixture: Sendable {
     func deleteSession(_ collection: String, sid: String) async throws
     /// Deletes a user (its sessions go with it: on delete cascade).
     func deleteUser(_ collection: String, id: PayloadUserID) async throws
+    /// Moves a `users` user to the trash (`deleted_at` = now), as Payload's soft delete does.
+    func trashUser(id: PayloadUserID) async throws
+    /// Sets a `users` user's `enable_a_p_i_key` and `api_key_index`, as Payload's hooks write them.
+    func setAPIKey(user: PayloadUserID, enabled: Bool, index: String?) async throws
     /// A session store reading this database.
     func makeStore() async throws -> any PayloadSessionStore
 }
@@ -23,7 +29,8 @@ protocol PayloadFixture: Sendable {
 /// The table Payload keeps `collection` in, written out by hand for the fixture's collections
 /// (not derived by the adapter's code it checks).
 func tableName(_ collection: String) -> String {
-    ["users": "users", "admins": "admins", "team-members": "team_members", "teamLeads": "team_leads"][collection] ?? collection
+    ["users": "users", "admins": "admins", "team-members": "team_members", "teamLeads": "team_leads", "apps": "cms_apps"][collection]
+        ?? collection
 }
 
 extension PayloadFixture {
@@ -49,10 +56,11 @@ extension PayloadFixture {
         let settings = PayloadSettings(
             secret: PayloadTokenMinter.secret, previousSecrets: previousSecrets, database: .sqlite(path: "unused"),
             collections: [
-                try PayloadCollection(slug: "users"),
+                try PayloadCollection(slug: "users", usesAPIKeys: true),
                 try PayloadCollection(slug: "admins", requiresVerification: true),
                 try PayloadCollection(slug: "team-members"),
                 try PayloadCollection(slug: "teamLeads"),
+                try PayloadCollection(slug: "apps", usesSessions: false, dbName: "cms_apps"),
             ],
             allowedOrigins: allowedOrigins)
         let adapter = PayloadAdapter(settings: settings, store: try await makeStore())

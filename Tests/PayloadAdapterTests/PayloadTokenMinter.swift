@@ -36,6 +36,17 @@ enum PayloadTokenMinter {
         return signingInput + "." + encode(Data(signature))
     }
 
+    /// The `api_key_index` Payload's `apiKeyIndex` hook writes for `apiKey`: the lowercase hex
+    /// HMAC (SHA-256 since Payload 3.46, SHA-1 before) of the key, keyed with the derived key.
+    static func apiKeyIndex(_ apiKey: String, secret: String = secret, sha1: Bool = false) -> String {
+        let key = SymmetricKey(data: derivedKey(secret))
+        let code: [UInt8] =
+            sha1
+            ? Array(HMAC<Insecure.SHA1>.authenticationCode(for: Data(apiKey.utf8), using: key))
+            : Array(HMAC<SHA256>.authenticationCode(for: Data(apiKey.utf8), using: key))
+        return code.map { String(format: "%02x", $0) }.joined()
+    }
+
     /// Unpadded base64url.
     static func encode(_ data: Data) -> String {
         data.base64EncodedString()

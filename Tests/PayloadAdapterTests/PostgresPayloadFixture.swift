@@ -12,10 +12,16 @@ struct PostgresPayloadFixture: PayloadFixture {
     init() async throws {
         url = try await TestCluster.shared.emptyDatabase()
         var statements = [#"CREATE SCHEMA "payload""#]
-        for table in ["users", "admins", "team_leads"] {
-            let verification = table == "admins" ? #""_verified" boolean, "_verificationtoken" varchar,"# : ""
-            statements += Self.ddl(table: table, id: #""id" serial PRIMARY KEY NOT NULL"#, parentID: "integer", extra: verification)
+        let extras = [
+            "users": #""enable_a_p_i_key" boolean, "api_key" varchar, "api_key_index" varchar, "deleted_at" timestamp(3) with time zone,"#,
+            "admins": #""_verified" boolean, "_verificationtoken" varchar,"#,
+            "team_leads": "",
+        ]
+        for (table, extra) in extras {
+            statements += Self.ddl(table: table, id: #""id" serial PRIMARY KEY NOT NULL"#, parentID: "integer", extra: extra)
         }
+        // useSessions: false — no sessions table.
+        statements += Self.ddl(table: "cms_apps", id: #""id" serial PRIMARY KEY NOT NULL"#, parentID: "integer", extra: "").prefix(1)
         statements += Self.ddl(table: "team_members", id: #""id" uuid PRIMARY KEY NOT NULL"#, parentID: "uuid", extra: "")
         for statement in statements {
             try await TestSQL.execute(statement, on: url)
@@ -98,6 +104,21 @@ struct PostgresPayloadFixture: PayloadFixture {
         case .text(let text): try await run("delete from \(unescaped: table) where id = \(UUID(uuidString: text)!)")
         }
     }
+
+    func trashUser(id: PayloadUserID) async throws {
+        guard case .number(let number) = id else { throw UnsupportedID() }
+        try await run(#"update "payload"."users" set deleted_at = now() where id = \#(Int32(number))"#)
+    }
+
+    func setAPIKey(user: PayloadUserID, enabled: Bool, index: String?) async throws {
+        guard case .number(let number) = user else { throw UnsupportedID() }
+        let apiKey = index.map { _ in "encrypted-by-payload" }
+        try await run(
+            #"update "payload"."users" set enable_a_p_i_key = \#(enabled), api_key = \#(apiKey), api_key_index = \#(index) where id = \#(Int32(number))"#)
+    }
+
+    /// `users` has numeric ids only.
+    struct UnsupportedID: Error {}
 
     func makeStore() async throws -> any PayloadSessionStore {
         try PostgresPayloadSessionStore(url: url, schema: "payload")

@@ -14,11 +14,16 @@ struct SQLitePayloadFixture: PayloadFixture {
         configuration.busyMode = .timeout(10)
         writer = try DatabaseQueue(path: path, configuration: configuration)
         try writer.write { database in
-            for slug in ["users", "admins", "team_leads"] {
-                let verification = slug == "admins" ? "`_verified` integer, `_verificationtoken` text," : ""
-                try database.execute(sql: Self.usersDDL(table: slug, id: "`id` integer PRIMARY KEY NOT NULL", extra: verification))
-                try database.execute(sql: Self.sessionsDDL(table: slug, parentID: "integer"))
+            let extras = [
+                "users": "`enable_a_p_i_key` integer, `api_key` text, `api_key_index` text, `deleted_at` text,",
+                "admins": "`_verified` integer, `_verificationtoken` text,",
+                "team_leads": "",
+            ]
+            for (table, extra) in extras {
+                try database.execute(sql: Self.usersDDL(table: table, id: "`id` integer PRIMARY KEY NOT NULL", extra: extra))
+                try database.execute(sql: Self.sessionsDDL(table: table, parentID: "integer"))
             }
+            try database.execute(sql: Self.usersDDL(table: "cms_apps", id: "`id` integer PRIMARY KEY NOT NULL", extra: ""))
             try database.execute(sql: Self.usersDDL(table: "team_members", id: "`id` text PRIMARY KEY NOT NULL", extra: ""))
             try database.execute(sql: Self.sessionsDDL(table: "team_members", parentID: "text(36)"))
         }
@@ -109,6 +114,20 @@ struct SQLitePayloadFixture: PayloadFixture {
     func deleteUser(_ collection: String, id: PayloadUserID) async throws {
         try await writer.write { database in
             try database.execute(sql: "delete from `\(Self.table(collection))` where id = ?", arguments: [Self.value(id)])
+        }
+    }
+
+    func trashUser(id: PayloadUserID) async throws {
+        try await writer.write { database in
+            try database.execute(sql: "update `users` set deleted_at = ? where id = ?", arguments: [Self.timestamp(Date()), Self.value(id)])
+        }
+    }
+
+    func setAPIKey(user: PayloadUserID, enabled: Bool, index: String?) async throws {
+        try await writer.write { database in
+            try database.execute(
+                sql: "update `users` set enable_a_p_i_key = ?, api_key = ?, api_key_index = ? where id = ?",
+                arguments: [enabled ? 1 : 0, index.map { _ in "encrypted-by-payload" }, index, Self.value(user)])
         }
     }
 

@@ -3,15 +3,18 @@ import Logging
 import SMTACore
 import SMTASchema
 
-/// Verifies Payload CMS 3.x credentials exactly as Payload does, then checks the session in
-/// Payload's own database.
+/// Verifies Payload CMS 3.x credentials exactly as Payload does, then checks the user (and its
+/// session) in Payload's own database.
 ///
 /// For each request: the token is taken from `Authorization: JWT …`, `Authorization: Bearer …`
 /// or the `payload-token` cookie (CSRF rule, see ``PayloadTokenExtractor``); it must be HS256,
-/// signed with the key derived from `PAYLOAD_SECRET`, unexpired, for a configured auth
-/// collection, and carry a `sid`. The user must exist (and be verified when the collection
-/// requires it) and the `sid` must be a row of `<collection>_sessions` belonging to that user
-/// with `expires_at` in the future. The email comes from the users table, not the token.
+/// signed with the key derived from `PAYLOAD_SECRET` or a previous secret, unexpired, and for a
+/// configured auth collection. The user must exist, not be in the trash (`deleted_at`), and be
+/// verified when the collection requires it. For collections with sessions (Payload's default)
+/// the token must carry a `sid` that is a row of `<collection>_sessions` belonging to that
+/// user with `expires_at` in the future. `Authorization: <slug> API-Key <key>` finds the user of
+/// a collection with API keys by `api_key_index` and requires `enable_a_p_i_key`. The email
+/// comes from the users table, not the token.
 ///
 /// The identity is `authenticated`, linked as provider `payload`, subject `<collection>:<id>`
 /// (or the id itself when it is a UUID, which is then also the user id); the gate maps other
@@ -34,12 +37,16 @@ public struct PayloadAdapter: AdapterPlugin {
     private let extractor: PayloadTokenExtractor
     private let collections: [String: PayloadCollection]
     private let store: any PayloadSessionStore
+    private let signingKeys: [PayloadSigningKey]
 
     /// Creates an adapter reading sessions from `store`.
     public init(settings: PayloadSettings, store: any PayloadSessionStore) {
         self.verifier = PayloadTokenVerifier(
             key: settings.signingKey, previousKeys: settings.previousSigningKeys, leeway: settings.leeway, maxTokenSize: settings.maxTokenSize)
-        self.extractor = PayloadTokenExtractor(cookiePrefix: settings.cookiePrefix, allowedOrigins: settings.allowedOrigins)
+        self.extractor = PayloadTokenExtractor(
+            cookiePrefix: settings.cookiePrefix, allowedOrigins: settings.allowedOrigins,
+            apiKeyCollections: Set(settings.collections.filter(\.usesAPIKeys).map(\.slug)))
+        self.signingKeys = [settings.signingKey] + settings.previousSigningKeys
         self.collections = Dictionary(settings.collections.map { ($0.slug, $0) }, uniquingKeysWith: { first, _ in first })
         self.store = store
     }
@@ -83,40 +90,80 @@ public struct PayloadAdapter: AdapterPlugin {
     }
 
     public func identify(_ credentials: Credentials) async throws(AuthenticationError) -> Identity {
-        guard let token = try extractor.token(in: credentials) else {
+        switch try extractor.credential(in: credentials) {
+        case nil:
             return .anonymous(source: name)
+        case .token(let token):
+            return try await identify(token: token)
+        case .apiKey(let slug, let key):
+            return try await identify(apiKey: key, of: slug)
         }
+    }
+
+    private func identify(token: String) async throws(AuthenticationError) -> Identity {
         let claims = try verifier.verify(token)
         guard let collection = collections[claims.collection] else {
             throw AuthenticationError(.invalidClaims, "collection \(claims.collection.prefix(60)) is not a configured auth collection")
         }
-        guard let sid = claims.sid, !sid.isEmpty else {
-            throw AuthenticationError(.invalidClaims, "the token has no sid (sessions are required)")
+        // Payload checks the session only for collections with auth.useSessions; without it
+        // (and for tokens issued before Payload had sessions) the token's sid is not looked at.
+        let sid = collection.usesSessions ? claims.sid : nil
+        if collection.usesSessions, sid?.isEmpty ?? true {
+            throw AuthenticationError(.invalidClaims, "the token has no sid (sessions are required for \(collection))")
         }
-        let record: PayloadUserRecord?
-        do {
-            record = try await store.user(claims.id, session: sid, in: collection)
-        } catch {
-            throw AuthenticationError(.unavailable, "the Payload session store cannot be read: \(String(describing: error).prefix(300))")
-        }
+        let record = try await lookup(in: collection) { try await $0.user(claims.id, session: sid, in: collection) }
         guard let record else {
             throw AuthenticationError(.revoked, "user \(claims.id) of \(collection) no longer exists")
         }
-        guard record.isVerified else {
-            throw AuthenticationError(.revoked, "user \(claims.id) of \(collection) has not verified their email")
+        try check(record, of: collection)
+        if let sid {
+            guard record.hasSession else {
+                throw AuthenticationError(.revoked, "session \(sid.prefix(64)) of user \(claims.id) of \(collection) does not exist (logged out)")
+            }
+            guard let expiresAt = record.sessionExpiresAt, expiresAt > Date() else {
+                throw AuthenticationError(.expired, "session \(sid.prefix(64)) of user \(claims.id) of \(collection) has expired")
+            }
         }
-        guard record.hasSession else {
-            throw AuthenticationError(.revoked, "session \(sid.prefix(64)) of user \(claims.id) of \(collection) does not exist (logged out)")
-        }
-        guard let expiresAt = record.sessionExpiresAt, expiresAt > Date() else {
-            throw AuthenticationError(.expired, "session \(sid.prefix(64)) of user \(claims.id) of \(collection) has expired")
-        }
-        return identity(claims: claims, collection: collection, sid: sid, email: record.email)
+        return identity(id: claims.id, collection: collection, sid: sid, email: record.email)
     }
 
-    private func identity(claims: PayloadClaims, collection: PayloadCollection, sid: String, email: String?) -> Identity {
-        let uuid = claims.id.uuid
-        let subject = uuid.map { $0.uuidString.lowercased() } ?? "\(collection.slug):\(claims.id)"
+    /// Payload's API-key strategy: the user whose `api_key_index` is the key's HMAC under the
+    /// current secret or a previous one, with `enable_a_p_i_key` on.
+    private func identify(apiKey: String, of slug: String) async throws(AuthenticationError) -> Identity {
+        guard let collection = collections[slug], collection.usesAPIKeys else {
+            throw AuthenticationError(.malformed, "collection \(slug.prefix(60)) does not use API keys")
+        }
+        let indexes = signingKeys.flatMap { $0.apiKeyIndexes(of: apiKey) }
+        let record = try await lookup(in: collection) { try await $0.user(apiKeyIndexes: indexes, in: collection) }
+        guard let record else {
+            throw AuthenticationError(.revoked, "no user of \(collection) has this API key enabled")
+        }
+        try check(record, of: collection)
+        return identity(id: record.id, collection: collection, sid: nil, email: record.email)
+    }
+
+    private func lookup(
+        in collection: PayloadCollection, _ read: (any PayloadSessionStore) async throws -> PayloadUserRecord?
+    ) async throws(AuthenticationError) -> PayloadUserRecord? {
+        do {
+            return try await read(store)
+        } catch {
+            throw AuthenticationError(.unavailable, "the Payload database cannot be read for \(collection): \(String(describing: error).prefix(300))")
+        }
+    }
+
+    private func check(_ record: PayloadUserRecord, of collection: PayloadCollection) throws(AuthenticationError) {
+        guard !record.isTrashed else {
+            throw AuthenticationError(.revoked, "user \(record.id) of \(collection) is in the trash")
+        }
+        guard record.isVerified else {
+            throw AuthenticationError(.revoked, "user \(record.id) of \(collection) has not verified their email")
+        }
+    }
+
+    private func identity(id: PayloadUserID, collection: PayloadCollection, sid: String?, email: String?) -> Identity {
+        let uuid = id.uuid
+        let subject = uuid.map { $0.uuidString.lowercased() } ?? "\(collection.slug):\(id)"
         let identityClaims = PayloadIdentityClaims(sub: subject, email: email, collection: collection.slug, sid: sid)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

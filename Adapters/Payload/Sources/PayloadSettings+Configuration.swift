@@ -15,18 +15,23 @@ extension Configuration.Key {
     public static let payloadCookiePrefix = Configuration.Key("payload_cookie_prefix")
     /// Payload's `csrf` list: comma-separated origins allowed to authenticate with the cookie.
     public static let payloadCSRF = Configuration.Key("payload_csrf")
+    /// Payload's `serverURL`: like Payload, SMTA adds it to the `csrf` list, so that setting it
+    /// alone already restricts the cookie to requests from that origin.
+    public static let payloadServerURL = Configuration.Key("payload_server_url")
 }
 
 extension PayloadSettings {
     /// The keys the Payload adapter reads, besides the core's shared `jwt_leeway`.
     public static let configurationKeys: [Configuration.Key] = [
         .payloadSecret, .payloadPreviousSecrets, .payloadDatabase, .payloadCollections, .payloadCookiePrefix, .payloadCSRF,
+        .payloadServerURL,
     ]
 
     /// Reads the settings from `configuration`.
     /// - Throws: ``ConfigurationError`` naming the key at fault: a missing secret or database,
     ///   a malformed database URL, a collection list with an invalid slug or option, an empty
-    ///   cookie prefix, an origin that is not `scheme://host[:port]`, a leeway outside 0–300 s.
+    ///   cookie prefix, an origin (`csrf` entry or server URL) that is not `scheme://host[:port]`,
+    ///   a leeway outside 0–300 s.
     public init(configuration: Configuration) throws(ConfigurationError) {
         let secret = try configuration.required(.payloadSecret)
         let database = try PayloadDatabase(try configuration.required(.payloadDatabase))
@@ -37,13 +42,20 @@ extension PayloadSettings {
                 key: Configuration.Key.payloadCookiePrefix.environmentName,
                 problem: "must be letters, digits, '-' or '_'")
         }
-        let origins = configuration.list(.payloadCSRF)
-        for origin in origins {
-            guard let url = URL(string: origin), url.scheme != nil, url.host != nil, url.path.isEmpty else {
+        var origins = configuration.list(.payloadCSRF)
+        for origin in origins where !Self.isOrigin(origin) {
+            throw ConfigurationError(
+                key: Configuration.Key.payloadCSRF.environmentName,
+                problem: "'\(origin)' is not an origin (scheme://host[:port])")
+        }
+        // Payload's sanitizeConfig: `if (config.serverURL !== '') config.csrf.push(config.serverURL)`.
+        if let serverURL = configuration[.payloadServerURL]?.trimmingCharacters(in: .whitespaces), !serverURL.isEmpty {
+            guard Self.isOrigin(serverURL) else {
                 throw ConfigurationError(
-                    key: Configuration.Key.payloadCSRF.environmentName,
-                    problem: "'\(origin)' is not an origin (scheme://host[:port])")
+                    key: Configuration.Key.payloadServerURL.environmentName,
+                    problem: "'\(serverURL)' is not an origin (scheme://host[:port], no path), as Payload's serverURL must be")
             }
+            origins.append(serverURL)
         }
         let clock = try configuration.tokenClock(default: .zero)
         self.init(
@@ -51,22 +63,48 @@ extension PayloadSettings {
             allowedOrigins: origins, leeway: clock.leeway)
     }
 
+    /// Whether `text` is an origin, `scheme://host[:port]` with no path.
+    private static func isOrigin(_ text: String) -> Bool {
+        guard let url = URL(string: text), url.scheme != nil, url.host != nil, url.path.isEmpty else { return false }
+        return true
+    }
+
+    /// Parses `slug[:option…]` entries, comma-separated. Options: `verified` (`auth.verify`),
+    /// `nosessions` (`auth.useSessions: false`), `apikey` (`auth.useAPIKey`) and
+    /// `dbName=<table>` (the collection's `dbName`).
     private static func collections(_ list: String) throws(ConfigurationError) -> [PayloadCollection] {
         let key = Configuration.Key.payloadCollections.environmentName
         var collections: [PayloadCollection] = []
         for entry in list.split(separator: ",") {
             let parts = entry.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)
-            guard parts.count <= 2, parts.count == 1 || parts[1] == "verified" else {
-                throw ConfigurationError(key: key, problem: "'\(entry)': expected a slug, or a slug followed by :verified")
+            var verified = false
+            var sessions = true
+            var apiKeys = false
+            var dbName: String?
+            for option in parts.dropFirst() {
+                switch option {
+                case "verified" where !verified: verified = true
+                case "nosessions" where sessions: sessions = false
+                case "apikey" where !apiKeys: apiKeys = true
+                case _ where option.hasPrefix("dbName=") && dbName == nil: dbName = String(option.dropFirst("dbName=".count))
+                default:
+                    throw ConfigurationError(
+                        key: key,
+                        problem: "'\(entry)': '\(option.prefix(40))' is not an option (verified, nosessions, apikey, dbName=<table>), or is given twice")
+                }
             }
             let collection: PayloadCollection
             do {
-                collection = try PayloadCollection(slug: String(parts[0]), requiresVerification: parts.count == 2)
+                collection = try PayloadCollection(
+                    slug: String(parts[0]), requiresVerification: verified, usesSessions: sessions, usesAPIKeys: apiKeys, dbName: dbName)
             } catch {
                 throw ConfigurationError(key: key, problem: error.description)
             }
             guard !collections.contains(where: { $0.slug == collection.slug }) else {
                 throw ConfigurationError(key: key, problem: "'\(collection.slug)' is listed twice")
+            }
+            guard !collections.contains(where: { $0.tableName == collection.tableName }) else {
+                throw ConfigurationError(key: key, problem: "'\(collection.slug)' would read the same table as another collection (\(collection.tableName))")
             }
             collections.append(collection)
         }

@@ -5,12 +5,12 @@ import SMTACore
 ///
 /// From the configuration: `SMTA_PAYLOAD_SECRET` (the app's `PAYLOAD_SECRET`),
 /// `SMTA_PAYLOAD_DATABASE` (see ``PayloadDatabase``) and `SMTA_PAYLOAD_COLLECTIONS`
-/// (comma-separated slugs, default `users`; a slug followed by `:verified` requires the
-/// user's `_verified` flag, as `auth.verify` does), `SMTA_PAYLOAD_COOKIE_PREFIX`,
-/// `SMTA_PAYLOAD_CSRF` (comma-separated origins), `SMTA_PAYLOAD_PREVIOUS_SECRETS`
+/// (comma-separated `slug[:option…]`, default `users`; options `verified`, `nosessions`,
+/// `apikey`, `dbName=<table>`, see ``PayloadCollection``), `SMTA_PAYLOAD_COOKIE_PREFIX`,
+/// `SMTA_PAYLOAD_CSRF` (comma-separated origins), `SMTA_PAYLOAD_SERVER_URL` (added to those
+/// origins, as Payload adds `serverURL`), `SMTA_PAYLOAD_PREVIOUS_SECRETS`
 /// (comma-separated secrets whose tokens are still accepted, Payload's `previousSecrets`) and
-/// `SMTA_JWT_LEEWAY` (seconds). Unset, they
-/// keep Payload's defaults. See `PayloadSettings+Configuration.swift`.
+/// `SMTA_JWT_LEEWAY` (seconds). Unset, they keep Payload's defaults. See `PayloadSettings+Configuration.swift`.
 public struct PayloadSettings: Sendable {
     /// The key derived from `PAYLOAD_SECRET` (the secret itself is not kept).
     public var signingKey: PayloadSigningKey

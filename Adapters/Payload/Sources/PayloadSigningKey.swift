@@ -21,4 +21,25 @@ public struct PayloadSigningKey: Sendable {
         }
         self.symmetricKey = SymmetricKey(data: keyBytes)
     }
+
+    /// The `api_key_index` values Payload may have stored for `apiKey` under this key, as
+    /// lowercase hex: HMAC-SHA256 of the key with this secret (Payload 3.46 and later), then
+    /// HMAC-SHA1 (keys last saved before 3.46, which Payload 3 still accepts).
+    public func apiKeyIndexes(of apiKey: String) -> [String] {
+        let message = Array(apiKey.utf8)
+        return [
+            Self.hex(HMAC<SHA256>.authenticationCode(for: message, using: symmetricKey)),
+            Self.hex(HMAC<Insecure.SHA1>.authenticationCode(for: message, using: symmetricKey)),
+        ]
+    }
+
+    private static func hex<Code: MessageAuthenticationCode>(_ code: Code) -> String {
+        let hexDigits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        for byte in code {
+            text.append(hexDigits[Int(byte >> 4)])
+            text.append(hexDigits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
 }

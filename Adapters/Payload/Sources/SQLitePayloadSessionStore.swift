@@ -26,30 +26,61 @@ public struct SQLitePayloadSessionStore: PayloadSessionStore {
         self.pool = try DatabasePool(path: path, configuration: configuration)
     }
 
-    public func user(_ id: PayloadUserID, session sid: String, in collection: PayloadCollection) async throws -> PayloadUserRecord? {
-        let users = Self.quoted(collection.tableName)
+    public func user(_ id: PayloadUserID, session sid: String?, in collection: PayloadCollection) async throws -> PayloadUserRecord? {
         let sessions = Self.quoted(collection.sessionsTableName)
-        let verified = collection.requiresVerification ? "coalesce(u.\"_verified\", 0) <> 0" : "1"
-        let sql = """
-            select u."email", \(verified), s."id" is not null, \
-            (julianday(s."expires_at") - 2440587.5) * 86400.0 \
-            from \(users) as u \
-            left join \(sessions) as s on s."_parent_id" = u."id" and s."id" = ? \
-            where u."id" = ? limit 1
-            """
+        let session =
+            sid == nil
+            ? (join: "", columns: "0, null")
+            : (join: "left join \(sessions) as s on s.\"_parent_id\" = u.\"id\" and s.\"id\" = ?", columns: "s.\"id\" is not null, (julianday(s.\"expires_at\") - 2440587.5) * 86400.0")
         let userArgument: any DatabaseValueConvertible & Sendable =
             switch id {
             case .number(let number): number
             case .text(let text): text
             }
-        let arguments: StatementArguments = [sid, userArgument]
+        let arguments: StatementArguments = sid.map { [$0, userArgument] } ?? [userArgument]
         return try await pool.read { database in
-            guard let row = try Row.fetchOne(database, sql: sql, arguments: arguments) else { return nil }
-            let expiry: Double? = row[3]
-            return PayloadUserRecord(
-                email: row[0], isVerified: row[1], hasSession: row[2],
-                sessionExpiresAt: expiry.map { Date(timeIntervalSince1970: $0) })
+            let sql = try Self.userSelect(collection, in: database) + " \(session.columns) from \(Self.quoted(collection.tableName)) as u \(session.join) where u.\"id\" = ? limit 1"
+            return try Row.fetchOne(database, sql: sql, arguments: arguments).map(Self.record)
         }
+    }
+
+    public func user(apiKeyIndexes: [String], in collection: PayloadCollection) async throws -> PayloadUserRecord? {
+        guard !apiKeyIndexes.isEmpty else { return nil }
+        let placeholders = Array(repeating: "?", count: apiKeyIndexes.count).joined(separator: ", ")
+        return try await pool.read { database in
+            let sql = try Self.userSelect(collection, in: database) + """
+                 0, null from \(Self.quoted(collection.tableName)) as u \
+                where u."api_key_index" in (\(placeholders)) and coalesce(u."enable_a_p_i_key", 0) <> 0 limit 1
+                """
+            return try Row.fetchOne(database, sql: sql, arguments: StatementArguments(apiKeyIndexes)).map(Self.record)
+        }
+    }
+
+    /// `select` and the user's columns (id, email, verified, trashed), each followed by a comma.
+    /// Whether the table has `deleted_at` (collections with `trash: true`) is read on every
+    /// lookup, in the same snapshot, so that enabling the trash in Payload never lets a trashed
+    /// user through.
+    private static func userSelect(_ collection: PayloadCollection, in database: Database) throws -> String {
+        let hasTrash = try Bool.fetchOne(
+            database, sql: "select exists (select 1 from pragma_table_info(?) where name = 'deleted_at')",
+            arguments: [collection.tableName]) ?? false
+        let verified = collection.requiresVerification ? "coalesce(u.\"_verified\", 0) <> 0" : "1"
+        let trashed = hasTrash ? "u.\"deleted_at\" is not null" : "0"
+        return "select u.\"id\", u.\"email\", \(verified), \(trashed),"
+    }
+
+    private static func record(_ row: Row) -> PayloadUserRecord {
+        let idValue: DatabaseValue = row[0]
+        let id: PayloadUserID =
+            switch idValue.storage {
+            case .int64(let number): .number(number)
+            case .string(let text): .text(text)
+            default: .text(idValue.description)
+            }
+        let expiry: Double? = row[5]
+        return PayloadUserRecord(
+            id: id, email: row[1], isVerified: row[2], isTrashed: row[3], hasSession: row[4],
+            sessionExpiresAt: expiry.map { Date(timeIntervalSince1970: $0) })
     }
 
     /// Nothing runs in the background: returns when the calling task is cancelled.
