@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SMTACore
 import SMTASupabase
 import SMTATestSupport
@@ -81,7 +82,7 @@ struct JWKSRotationTests {
         #expect(await jwks.fetchCount == 3)
     }
 
-    @Test("an unreachable or broken JWKS keeps the last good keys")
+    @Test("an unreachable or broken JWKS keeps the last good keys; an unknown kid meanwhile is unavailable, not refused")
     func unreachableKeepsKeys() async throws {
         let old = try await TestSigningKey.es256(kid: "key-1")
         let new = try await TestSigningKey.es256(kid: "key-2")
@@ -91,14 +92,44 @@ struct JWKSRotationTests {
 
         await jwks.setReachable(false)
         await #expect(throws: JWKSUnavailable.self) { try await adapter.loadKeys() }
-        #expect(await adapter.refusal(new.token(claims))?.kind == .badSignature)
+        #expect(await adapter.refusal(new.token(claims))?.kind == .unavailable)
         #expect(await adapter.refusal(old.token(claims)) == nil)
 
         await jwks.setReachable(true)
         await jwks.publish(Data("<html>bad gateway</html>".utf8))
-        #expect(await adapter.refusal(new.token(claims))?.kind == .badSignature)
+        #expect(await adapter.refusal(new.token(claims))?.kind == .unavailable)
         #expect(await adapter.refusal(old.token(claims)) == nil)
         #expect(await jwks.fetchCount == 4)
+
+        // Once the JWKS answers again, the unknown kid is judged: refused while unpublished.
+        await jwks.publish(TestSigningKey.jwks([old]))
+        #expect(await adapter.refusal(new.token(claims))?.kind == .badSignature)
+        await jwks.publish(TestSigningKey.jwks([old, new]))
+        #expect(await adapter.refusal(new.token(claims)) == nil)
+    }
+
+    @Test("after a failed fetch, a new attempt waits retryAfterFailure, not the whole interval")
+    func retryAfterFailure() async throws {
+        let old = try await TestSigningKey.es256(kid: "key-1")
+        let new = try await TestSigningKey.es256(kid: "key-2")
+        let jwks = InMemoryJWKS(TestSigningKey.jwks([old]))
+        // The retry delay is wide so that a loaded machine cannot let it pass between the
+        // failed fetch and the attempt that must wait.
+        let ring = JWKSKeyRing(source: jwks, refreshInterval: .seconds(600), retryAfterFailure: .seconds(3), logger: Logger(label: "test"))
+        #expect(try await ring.load() == 1)
+        await jwks.setReachable(false)
+        await #expect(throws: JWKSUnavailable.self) { try await ring.refreshedKey(for: "key-2") }  // fetch 2 fails
+        await #expect(throws: JWKSUnavailable.self) { try await ring.refreshedKey(for: "key-2") }  // waits: no fetch
+        #expect(await jwks.fetchCount == 2)
+        #expect(try await ring.refreshedKey(for: "key-1") != nil)  // known keys stay usable
+        await jwks.setReachable(true)
+        await jwks.publish(TestSigningKey.jwks([old, new]))
+        try await Task.sleep(for: .milliseconds(3_100))
+        #expect(try await ring.refreshedKey(for: "key-2") != nil)
+        #expect(await jwks.fetchCount == 3)
+        // A success restores the full interval: another unknown kid waits for it.
+        #expect(try await ring.refreshedKey(for: "key-3") == nil)
+        #expect(await jwks.fetchCount == 3)
     }
 
     @Test("a key removed from the JWKS stops verifying after a refresh")

@@ -40,7 +40,11 @@ struct OIDCTokenVerifier: Sendable {
         }
         var key = await keyRing.key(for: kid)
         if key == nil {
-            key = await keyRing.refreshedKey(for: kid)
+            do {
+                key = try await keyRing.refreshedKey(for: kid)
+            } catch {
+                throw AuthenticationError(.unavailable, "kid \(kid.prefix(64)) is not among the keys loaded, and \(error)")
+            }
         }
         guard let key else {
             throw AuthenticationError(.badSignature, "unknown kid \(kid.prefix(64)) (not in the issuer's JWKS)")
@@ -71,7 +75,7 @@ struct OIDCTokenVerifier: Sendable {
         // Re-encoding an object decoded from JSON cannot fail.
         let json = (try? JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return Caller(
-            role: role, subject: subject, verifiedEmail: verifiedEmail(in: claims),
+            role: role, subject: subject, verifiedEmail: verifiedEmail(in: claims, payload: jwt.payload),
             claimsJSON: String(decoding: json, as: UTF8.self))
     }
 
@@ -140,14 +144,40 @@ struct OIDCTokenVerifier: Sendable {
         return .authenticated
     }
 
-    /// The email claim, when the verified claim is `true` (or the string `"true"`, as Cognito
-    /// writes it).
-    private func verifiedEmail(in claims: [String: Any]) -> String? {
+    /// The email claim, when the verified claim is the JSON literal `true` (or the string
+    /// `"true"`, as Cognito writes it). A number is not a flag: `1` does not verify an email.
+    private func verifiedEmail(in claims: [String: Any], payload: [UInt8]) -> String? {
         guard let email = claims[settings.emailClaim] as? String, !email.isEmpty else { return nil }
-        switch claims[settings.emailVerifiedClaim] {
-        case let flag as Bool where flag: return email
-        case let text as String where text == "true": return email
-        default: return nil
+        let decoder = JSONDecoder()
+        decoder.userInfo[EmailVerification.claimName] = settings.emailVerifiedClaim
+        guard (try? decoder.decode(EmailVerification.self, from: Data(payload)))?.isVerified == true else { return nil }
+        return email
+    }
+
+    /// The email-verified claim, read strictly by `JSONDecoder` (which, unlike
+    /// `JSONSerialization`, never reads a number as a Boolean).
+    private struct EmailVerification: Decodable {
+        static let claimName = CodingUserInfoKey(rawValue: "smta.oidc.emailVerifiedClaim")!
+
+        var isVerified: Bool
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: ClaimName.self)
+            let key = ClaimName(stringValue: decoder.userInfo[Self.claimName] as? String ?? "email_verified")
+            if let flag = try? container.decode(Bool.self, forKey: key) {
+                isVerified = flag
+            } else {
+                isVerified = (try? container.decode(String.self, forKey: key)) == "true"
+            }
         }
+    }
+
+    /// A claim's name as a coding key.
+    private struct ClaimName: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 }

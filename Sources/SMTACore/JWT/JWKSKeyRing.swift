@@ -6,7 +6,10 @@ import Logging
 /// An unknown `kid` may trigger a refresh, but at most one per ``refreshInterval`` (the first
 /// one after ``load()`` is always allowed), and concurrent requests share the refresh in flight:
 /// a flood of forged `kid`s costs one fetch per interval, never one per request. A failed or
-/// unusable fetch keeps the last good keys.
+/// unusable fetch keeps the last good keys; while the last fetch failed, an unknown `kid` is
+/// answered ``JWKSUnavailable`` (the token may well be valid: the caller should say "try
+/// again", not "refused"), and a new attempt is allowed after ``retryAfterFailure`` rather
+/// than the whole interval.
 public actor JWKSKeyRing {
     /// What one fetch produced.
     private enum Outcome: Sendable {
@@ -16,16 +19,26 @@ public actor JWKSKeyRing {
 
     private let source: any JWKSSource
     private let refreshInterval: Duration
+    private let retryAfterFailure: Duration
     private let logger: Logger
     private let clock = ContinuousClock()
     private var keys: [String: VerificationKey] = [:]
     private var lastRefresh: ContinuousClock.Instant?
+    /// Why the last fetch failed; nil once one succeeds.
+    private var lastFailure: String?
     private var refreshInFlight: Task<Outcome, Never>?
 
     /// Creates an empty ring over `source`.
-    public init(source: any JWKSSource, refreshInterval: Duration, logger: Logger) {
+    /// - Parameters:
+    ///   - source: where the issuer's JWKS is read.
+    ///   - refreshInterval: the least time between two refreshes an unknown `kid` triggers.
+    ///   - retryAfterFailure: how soon after a failed fetch an unknown `kid` may try again (the
+    ///     whole `refreshInterval`, when that is shorter).
+    ///   - logger: where loads and failures are reported.
+    public init(source: any JWKSSource, refreshInterval: Duration, retryAfterFailure: Duration = .seconds(1), logger: Logger) {
         self.source = source
         self.refreshInterval = refreshInterval
+        self.retryAfterFailure = retryAfterFailure
         self.logger = logger
     }
 
@@ -35,18 +48,25 @@ public actor JWKSKeyRing {
     }
 
     /// The key named `kid`, refreshing the set first if it is unknown and the rate limit allows.
-    public func refreshedKey(for kid: String) async -> VerificationKey? {
+    /// - Returns: the key, or nil when the issuer's current set has no such key.
+    /// - Throws: ``JWKSUnavailable`` when `kid` is unknown and the set could not be fetched
+    ///   (this time, or the last time while the rate limit holds).
+    public func refreshedKey(for kid: String) async throws(JWKSUnavailable) -> VerificationKey? {
         if let key = keys[kid] { return key }
         if refreshInFlight == nil {
             let now = clock.now
-            if let lastRefresh, lastRefresh.advanced(by: refreshInterval) > now {
+            let wait = lastFailure == nil ? refreshInterval : min(refreshInterval, retryAfterFailure)
+            if let lastRefresh, lastRefresh.advanced(by: wait) > now {
+                if let lastFailure { throw JWKSUnavailable(reason: lastFailure) }
                 return nil
             }
             lastRefresh = now
             refreshInFlight = Self.fetch(from: source)
         }
         await settleRefresh()
-        return keys[kid]
+        if let key = keys[kid] { return key }
+        if let lastFailure { throw JWKSUnavailable(reason: lastFailure) }
+        return nil
     }
 
     /// Fetches the set now, whatever the rate limit (start-up, or an operator's request).
@@ -72,8 +92,10 @@ public actor JWKSKeyRing {
             switch outcome {
             case .keys(let fresh):
                 keys = fresh
+                lastFailure = nil
                 logger.info("JWKS loaded", metadata: ["source": "\(source)", "keys": "\(fresh.count)"])
             case .failed(let reason):
+                lastFailure = reason
                 logger.warning(
                     "JWKS refresh failed; keeping the last good keys",
                     metadata: ["source": "\(source)", "reason": "\(reason)", "keys": "\(keys.count)"])
