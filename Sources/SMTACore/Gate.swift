@@ -86,8 +86,9 @@ public struct Gate: Sendable {
 
 /// The connection of one gated transaction, already acting as the caller.
 ///
-/// Run statements with ``query(_:)``; the typed API (`createOrganization`, `acceptInvitation`, …)
-/// calls SMTA's `public.*` functions. Do not keep it beyond the `Gate.transaction` closure.
+/// Run statements with ``query(_:)`` or ``rows(_:as:)``, SMTA's `public.*` functions among
+/// them (`select id from public.create_organization(p_name => \(name))`). Do not keep it beyond
+/// the ``Gate/transaction(as:_:)`` closure.
 public struct GateTransaction: Sendable {
     let connection: PostgresConnection
     let logger: Logger
