@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import SMTACore
+import SMTAHummingbird
 
 /// `GET /` and `GET /rest/v1/`: the OpenAPI document of the functions the caller may execute
 /// (``OpenAPIDocument``), as PostgREST serves one at its root. Without a credential that is what
@@ -14,7 +15,7 @@ struct OpenAPIRoute: Sendable {
         do {
             let identity: Identity
             do {
-                identity = try await adapter.identify(Credentials(headers: request.headers.map { ($0.name.rawName, $0.value) }))
+                identity = try await adapter.identify(Credentials(request.headers))
             } catch {
                 throw BridgeError(error)
             }
