@@ -39,7 +39,7 @@ struct OpenAPIRoute: Sendable {
 /// The OpenAPI document for command-line tools (`smta openapi`).
 public enum BridgeOpenAPI {
     /// The document of the functions `role` may execute in `database`, as JSON.
-    /// - Throws: ``DatabaseError`` when the catalog cannot be read.
+    /// - Throws: `DatabaseError` when the catalog cannot be read.
     public static func document(database: DatabaseURL, role: Identity.Role, basePath: String = "/", logger: Logger) async throws -> [UInt8] {
         let catalog = try await database.withConnection(applicationName: "smta-openapi", logger: logger) { connection in
             try await FunctionCatalog.load(on: connection, logger: logger)
