@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "SMTASupabase", targets: ["SMTASupabase"]),
         .library(name: "SMTAPayload", targets: ["SMTAPayload"]),
         .library(name: "SMTAOIDC", targets: ["SMTAOIDC"]),
+        .library(name: "SMTAHummingbird", targets: ["SMTAHummingbird"]),
         .executable(name: "smta", targets: ["smta"]),
     ],
     dependencies: [
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // Build tooling: turns the .sql files of a target into Swift string constants,
@@ -92,11 +94,24 @@ let package = Package(
             plugins: ["EmbedSQL"]
         ),
 
+        // Hummingbird apps: a middleware that authenticates each request with the configured
+        // adapter and hands the handler the caller and the gate.
+        .target(
+            name: "SMTAHummingbird",
+            dependencies: [
+                "SMTACore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The bridge server: PostgREST's RPC dialect over the gate, health, webhooks.
         .target(
             name: "SMTABridge",
             dependencies: [
-                "SMTACore",
+                "SMTACore", "SMTAHummingbird",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -182,6 +197,17 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/BridgeTests"
+        ),
+        .testTarget(
+            name: "SMTAHummingbirdTests",
+            dependencies: [
+                "SMTAHummingbird", "SMTACore", "SMTASchema", "SMTASupabase", "SMTATestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/SMTAHummingbirdTests"
         ),
         .testTarget(
             name: "SchemaTests",

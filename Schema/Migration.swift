@@ -1,7 +1,7 @@
 /// One step of the SMTA schema: a named SQL script applied once, in its own transaction.
 ///
 /// A migration's ``id`` orders it and identifies it in `smta.schema_migrations`; its
-/// ``checksum`` detects a script that changed after it was applied.
+/// `checksum` detects a script that changed after it was applied.
 public struct Migration: Sendable, Hashable {
     /// Where the migration comes from: `core`, or the adapter's name (`supabase`, `payload`).
     public let source: String

@@ -12,7 +12,7 @@ import SMTACore
 /// prefix), `GET /` and `GET /rest/v1/` (the OpenAPI document), `GET /health`, the billing
 /// webhooks, and CORS preflights on any path. Each call is authenticated by the configured
 /// adapter, checked against the catalog of `public` functions and run as the caller in one
-/// round trip (``SMTACore/Gate/call(_:arguments:as:)``). The bridge keeps no state of its own:
+/// round trip (`Gate.call(_:arguments:as:)`). The bridge keeps no state of its own:
 /// run as many as the database allows.
 public struct Bridge: Sendable {
     private let adapter: any IdentityAdapter
@@ -30,8 +30,10 @@ public struct Bridge: Sendable {
 
     /// Serves until one of `gracefulShutdownSignals` arrives (requests in flight are finished)
     /// or the calling task is cancelled.
-    /// - Parameter onListening: called with the bound port once the server accepts connections.
-    /// - Throws: ``ConfigurationError`` for an unusable database URL; the server's start-up
+    /// - Parameters:
+    ///   - gracefulShutdownSignals: the signals that start a graceful shutdown.
+    ///   - onListening: called with the bound port once the server accepts connections.
+    /// - Throws: `ConfigurationError` for an unusable database URL; the server's start-up
     ///   errors (address in use).
     public func run(
         gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint],

@@ -59,7 +59,7 @@ public struct BridgeSettings: Sendable {
     /// secrets (`SMTA_STRIPE_WEBHOOK_SECRET`, `SMTA_LEMONSQUEEZY_WEBHOOK_SECRET`: one secret, or
     /// several separated by commas while one is being rolled), `SMTA_CORS_ORIGINS` and
     /// `SMTA_ALLOW_ANONYMOUS_USERS`.
-    /// - Throws: ``ConfigurationError`` naming the key whose value is out of range.
+    /// - Throws: `ConfigurationError` naming the key whose value is out of range.
     public init(configuration: Configuration) throws(ConfigurationError) {
         self.init()
         if let host = configuration[.host], !host.isEmpty {

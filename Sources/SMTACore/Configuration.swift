@@ -5,7 +5,7 @@ import Foundation
 /// Every key may appear in the file (`smta.json`: `{"adapter": "payload", "database_url": …}`)
 /// and in the environment as `SMTA_` plus the key in capitals (`SMTA_DATABASE_URL`); the
 /// environment wins. Unknown keys in the file are refused, so a typo cannot silently leave a
-/// default in force. Secrets are held as ``Secret`` and never printed.
+/// default in force. The values of secret keys (``Key/isSecret``) are never printed.
 public struct Configuration: Sendable {
     /// A key SMTA reads: its file name and environment name.
     public struct Key: Sendable, Hashable, CustomStringConvertible {
@@ -59,8 +59,11 @@ public struct Configuration: Sendable {
 
     /// Loads the configuration: the file (if `file` is given it must exist; otherwise
     /// `smta.json` in the working directory is read when present), then the environment on top.
-    /// - Parameter keys: every key the program reads (the core's, the bridge's, each
-    ///   adapter's); a file key outside them is refused.
+    /// - Parameters:
+    ///   - file: the configuration file to read; nil reads `smta.json` when present.
+    ///   - environment: the variables to read `SMTA_…` keys from (the process's by default).
+    ///   - keys: every key the program reads (the core's, the bridge's, each adapter's); a file
+    ///     key outside them is refused.
     /// - Throws: ``ConfigurationError`` naming the file or key at fault.
     public static func load(
         file: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment, keys: [Key]

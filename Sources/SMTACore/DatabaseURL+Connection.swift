@@ -4,7 +4,10 @@ import PostgresNIO
 extension DatabaseURL {
     /// Opens one connection to this database, runs `body` on it and closes it, whether `body`
     /// returns or throws: for commands and tools that need a single session, not a pool.
-    /// - Parameter applicationName: shown in `pg_stat_activity`, if given.
+    /// - Parameters:
+    ///   - applicationName: shown in `pg_stat_activity`, if given.
+    ///   - logger: the connection's logger.
+    ///   - body: the work to run on the connection.
     /// - Throws: ``DatabaseError`` when the database cannot be reached; `body`'s errors unchanged.
     public func withConnection<Result: Sendable>(
         applicationName: String? = nil, logger: Logger, _ body: (PostgresConnection) async throws -> Result

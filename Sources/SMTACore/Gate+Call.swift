@@ -14,6 +14,7 @@ extension Gate {
     ///   - statement: one `SELECT` yielding a single `json` column and at most one row; `$1`
     ///     is `arguments`. Built by the caller from trusted parts, never from client text.
     ///   - arguments: a JSON document handed to the statement as `$1` (`json`).
+    ///   - identity: the caller the statement runs as.
     /// - Returns: the statement's JSON value as UTF-8 bytes; nil when it yielded no row or SQL
     ///   `NULL`.
     /// - Throws: ``DatabaseError``, whose ``DatabaseError/isConnectionFailure`` tells a

@@ -20,10 +20,12 @@ public struct Gate: Sendable {
 
     /// Creates a gate over `client`, whose `run()` the caller keeps running.
     /// - Parameters:
+    ///   - client: the pool the gate borrows connections from.
     ///   - secretsKey: the key of SMTA's secret encryption, set as `app.secrets_key` in every
     ///     transaction; nil leaves secrets unreadable.
     ///   - allowsAnonymousUsers: whether anonymous sign-ins (``Identity/isAnonymous``) may create
     ///     organizations and become members; the database refuses them otherwise.
+    ///   - logger: the logger of the gate's statements.
     public init(
         client: PostgresClient, secretsKey: String? = nil, allowsAnonymousUsers: Bool = false,
         logger: Logger = Logger(label: "smta.gate")
@@ -86,8 +88,9 @@ public struct Gate: Sendable {
 
 /// The connection of one gated transaction, already acting as the caller.
 ///
-/// Run statements with ``query(_:)``; the typed API (`createOrganization`, `acceptInvitation`, …)
-/// calls SMTA's `public.*` functions. Do not keep it beyond the `Gate.transaction` closure.
+/// Run statements with ``query(_:)`` or ``rows(_:as:)``, SMTA's `public.*` functions among
+/// them (`select id from public.create_organization(p_name => \(name))`). Do not keep it beyond
+/// the ``Gate/transaction(as:_:)`` closure.
 public struct GateTransaction: Sendable {
     let connection: PostgresConnection
     let logger: Logger

@@ -35,7 +35,9 @@ public struct Migrator: Sendable {
 
     /// Applies every pending migration and returns those it applied (empty when up to date).
     ///
-    /// - Parameter progress: called before and after each migration, for progress output.
+    /// - Parameters:
+    ///   - url: the database to migrate.
+    ///   - progress: called before and after each migration, for progress output.
     /// - Throws: ``MigrationError``; a failed migration is rolled back whole, and the migrations
     ///   applied before it stay applied.
     @discardableResult

@@ -9,7 +9,7 @@ import SMTASupabase
 
 /// The identity adapters this executable ships: the one place that names them. Everything
 /// else about an adapter (its keys, its SQL part, how it is built) comes from its
-/// ``AdapterPlugin`` conformance.
+/// `AdapterPlugin` conformance.
 enum AdapterChoice: String, CaseIterable, ExpressibleByArgument {
     case supabase
     case payload
@@ -49,7 +49,7 @@ enum AdapterChoice: String, CaseIterable, ExpressibleByArgument {
     }
 
     /// The adapter itself, configured from `configuration`.
-    /// - Throws: ``ConfigurationError`` naming the key at fault.
+    /// - Throws: `ConfigurationError` naming the key at fault.
     func makeAdapter(configuration: Configuration, logger: Logger) throws -> any IdentityAdapter {
         try plugin.init(configuration: configuration, logger: logger)
     }

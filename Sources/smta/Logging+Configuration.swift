@@ -4,7 +4,7 @@ import SMTACore
 extension Logger {
     /// Sets up logging to standard error at the configured level (`SMTA_LOG_LEVEL`, default
     /// `info`) and returns the `smta` logger.
-    /// - Throws: ``ConfigurationError`` for an unknown level.
+    /// - Throws: `ConfigurationError` for an unknown level.
     static func bootstrap(_ configuration: Configuration) throws -> Logger {
         let text = configuration[.logLevel]?.lowercased() ?? "info"
         guard let level = Logger.Level(rawValue: text) else {

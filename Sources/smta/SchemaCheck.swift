@@ -6,7 +6,7 @@ enum SchemaCheck {
     /// Refuses to serve a database whose schema lags behind this `smta` (pending migrations) or
     /// belongs to something else (changed or unknown migrations); a database that cannot be
     /// reached yet is only logged, and the bridge answers 503 until it can.
-    /// - Throws: ``ConfigurationError`` naming the database URL and what to run.
+    /// - Throws: `ConfigurationError` naming the database URL and what to run.
     static func refusePending(adapter: AdapterChoice, url: DatabaseURL, logger: Logger) async throws {
         let status: MigrationStatus
         do {

@@ -73,20 +73,22 @@ struct GateTests {
         #expect(users != nil && admins != nil && users != admins)
     }
 
-    @Test("the typed API creates an organization owned by the caller and lists it")
-    func typedAPI() async throws {
+    @Test("an organization created through the gate is owned by the caller and listed for the caller only")
+    func organizationThroughTheGate() async throws {
         let url = try await TestCluster.shared.database(migrated: Self.supabase)
         let owner = Self.supabaseIdentity(UUID(), email: "owner@example.com")
         let outsider = Self.supabaseIdentity(UUID(), email: "outsider@example.com")
         let (created, mine, theirs, role) = try await TestSQL.withClient(to: url) { client in
             let gate = Gate(client: client)
-            let created = try await gate.transaction(as: owner) { try await $0.createOrganization(name: "Acme") }
-            let mine = try await gate.transaction(as: owner) { try await $0.listMyOrganizations() }
-            let theirs = try await gate.transaction(as: outsider) { try await $0.listMyOrganizations() }
-            let role = try await gate.transaction(as: outsider) { try await $0.userRole(organizationID: created.id) }
+            let created = try await gate.transaction(as: owner) { try await $0.createOrganization("Acme") }
+            let mine = try await gate.transaction(as: owner) { try await $0.myOrganizations() }
+            let theirs = try await gate.transaction(as: outsider) { try await $0.myOrganizations() }
+            let role = try await gate.call(
+                "select to_json(public.get_user_role(p_org_id => ($1 ->> 'id')::uuid))",
+                arguments: #"{"id":"\#(created.uuidString.lowercased())"}"#, as: outsider)
             return (created, mine, theirs, role)
         }
-        #expect(mine.map(\.id) == [created.id])
+        #expect(mine.map(\.id) == [created])
         #expect(mine.first?.role == "super_admin")
         #expect(theirs.isEmpty)
         #expect(role == nil)
@@ -99,17 +101,17 @@ struct GateTests {
         let outsider = Self.supabaseIdentity(UUID(), email: "outsider@example.com")
         try await TestSQL.withClient(to: url) { client in
             let gate = Gate(client: client)
-            let organization = try await gate.transaction(as: owner) { try await $0.createOrganization(name: "Acme") }
+            let organization = try await gate.transaction(as: owner) { try await $0.createOrganization("Acme") }
             await #expect {
                 try await gate.transaction(as: outsider) { tx in
-                    try await tx.query("select public.delete_organization(p_id => \(organization.id))")
+                    try await tx.query("select public.delete_organization(p_id => \(organization))")
                 }
             } throws: { error in
                 guard let error = error as? DatabaseError else { return false }
                 return error.sqlState == "42501" || error.sqlState == "P0002"
             }
-            let stillThere = try await gate.transaction(as: owner) { try await $0.listMyOrganizations() }
-            #expect(stillThere.map(\.id) == [organization.id])
+            let stillThere = try await gate.transaction(as: owner) { try await $0.myOrganizations() }
+            #expect(stillThere.map(\.id) == [organization])
         }
     }
 

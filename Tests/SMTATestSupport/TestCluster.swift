@@ -82,7 +82,7 @@ enum TestClusterCleanup {
 /// Small conveniences for tests that talk to PostgreSQL directly.
 public enum TestSQL {
     /// Runs one statement (no parameters) on a fresh connection to `url`.
-    /// - Throws: ``DatabaseError``, whose description carries the server's message.
+    /// - Throws: `DatabaseError`, whose description carries the server's message.
     public static func execute(_ sql: String, on url: DatabaseURL) async throws {
         do {
             try await withConnection(to: url) { connection in

@@ -4,12 +4,12 @@ import SMTACore
 import SMTASchema
 
 /// Verifies access tokens of any OpenID Connect issuer with a JWKS (Auth0, Clerk, Keycloak,
-/// Firebase, Cognito, better-auth's JWT plugin) and turns them into an ``Identity``.
+/// Firebase, Cognito, better-auth's JWT plugin) and turns them into an `Identity`.
 ///
 /// The token comes from `Authorization: Bearer …`; without one the caller is `anon`. It must be
 /// signed by a key of the issuer's JWKS named by its `kid` (an unknown `kid` triggers one
 /// rate-limited refresh, so rotated keys are picked up), with an allowed algorithm, from the
-/// configured issuer, for the configured audience, unexpired (see ``OIDCTokenVerifier``).
+/// configured issuer, for the configured audience, unexpired (see `OIDCTokenVerifier`).
 ///
 /// Subjects are rarely UUIDs (`auth0|abc`, `user_2x…`): the identity is linked as provider
 /// `<issuer>`, subject `<sub>`, and the adapter's `core.link_identity` maps each pair to a
@@ -33,7 +33,7 @@ public struct OIDCAdapter: AdapterPlugin {
     private let verifier: OIDCTokenVerifier
 
     /// Creates an adapter from typed settings; nothing is fetched until ``run()`` or the first token.
-    /// - Throws: ``ConfigurationError`` when the algorithm list is empty or names an unsupported
+    /// - Throws: `ConfigurationError` when the algorithm list is empty or names an unsupported
     ///   algorithm, or a limit is out of range.
     public init(settings: OIDCSettings, logger: Logger = Logger(label: "smta.oidc")) throws(ConfigurationError) {
         guard !settings.algorithms.isEmpty, settings.algorithms.isSubset(of: OIDCSettings.supportedAlgorithms) else {
@@ -53,13 +53,13 @@ public struct OIDCAdapter: AdapterPlugin {
 
     /// Creates an adapter from SMTA's configuration (`SMTA_OIDC_ISSUER`, `SMTA_JWKS_URL` or
     /// `SMTA_JWKS_FILE`, and the optional `SMTA_OIDC_*` keys).
-    /// - Throws: ``ConfigurationError`` naming the key at fault.
+    /// - Throws: `ConfigurationError` naming the key at fault.
     public init(configuration: Configuration, logger: Logger = Logger(label: "smta.oidc")) throws(ConfigurationError) {
         try self.init(settings: OIDCSettings(configuration: configuration), logger: logger)
     }
 
     /// Loads the JWKS so that the first token need not wait for it.
-    /// - Throws: ``JWKSUnavailable`` when it cannot be read; the adapter then loads it on the
+    /// - Throws: `JWKSUnavailable` when it cannot be read; the adapter then loads it on the
     ///   first token.
     public func run() async throws {
         _ = try await verifier.keyRing.load()
@@ -74,7 +74,7 @@ public struct OIDCAdapter: AdapterPlugin {
     }
 
     /// Verifies one access token at time `now` (the CLI, tests).
-    /// - Throws: ``AuthenticationError`` with the precise reason.
+    /// - Throws: `AuthenticationError` with the precise reason.
     public func verify(token: String, at now: Date = Date()) async throws(AuthenticationError) -> Identity {
         try await identity(verifying: Array(token.utf8), at: now)
     }

@@ -30,7 +30,7 @@ extension OIDCSettings {
     /// `SMTA_OIDC_AUDIENCE`, `SMTA_OIDC_ALGORITHMS`, `SMTA_OIDC_SUBJECT_CLAIM`,
     /// `SMTA_OIDC_EMAIL_CLAIM`, `SMTA_OIDC_EMAIL_VERIFIED_CLAIM`, `SMTA_OIDC_ROLE_CLAIM`,
     /// `SMTA_JWT_LEEWAY` (seconds, 0–300, default 30).
-    /// - Throws: ``ConfigurationError`` naming the key at fault: no issuer, an issuer that is not
+    /// - Throws: `ConfigurationError` naming the key at fault: no issuer, an issuer that is not
     ///   an `https://` URL (`http://` only on loopback), no JWKS, an unknown or symmetric algorithm,
     ///   an empty claim name.
     public init(configuration: Configuration) throws(ConfigurationError) {

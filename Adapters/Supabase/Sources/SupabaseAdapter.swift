@@ -5,7 +5,7 @@ import SMTACore
 import SMTASchema
 
 /// Verifies Supabase access tokens exactly as Supabase Auth (GoTrue) issues them, and turns them
-/// into an ``Identity`` whose claims PostgreSQL sees as `request.jwt.claims`.
+/// into an `Identity` whose claims PostgreSQL sees as `request.jwt.claims`.
 ///
 /// The token comes from `Authorization: Bearer <jwt>`; a request without `Authorization` is
 /// anonymous (a legacy anon key in `Authorization` is a token like any other and yields role
@@ -13,9 +13,9 @@ import SMTASchema
 /// them work: a configured publishable key (`sb_publishable_…`, as `apikey` or as the bearer)
 /// with no user token is `anon`, a configured secret key (`sb_secret_…`) is `service_role`, a
 /// user token beside a publishable key is that user, and any `sb_…` key that is not configured
-/// is refused. Tokens are checked by ``SupabaseTokenVerifier`` (GoTrue's key choice, claims).
+/// is refused. Tokens are checked by `SupabaseTokenVerifier` (GoTrue's key choice, claims).
 /// An anonymous sign-in (`is_anonymous: true`) is an `authenticated` user marked
-/// ``Identity/isAnonymous``; the database refuses it what makes it a tenant unless the bridge
+/// `Identity.isAnonymous`; the database refuses it what makes it a tenant unless the bridge
 /// allows anonymous users.
 ///
 /// Lifecycle: ``run()`` loads the JWKS at start-up; without it the first token with a `kid`
@@ -37,7 +37,7 @@ public struct SupabaseAdapter: AdapterPlugin {
 
     /// Creates an adapter from typed settings. Nothing is fetched yet: call ``loadKeys()`` at
     /// start-up to fail fast on an unreadable JWKS (otherwise the first token with a `kid` loads it).
-    /// - Throws: ``ConfigurationError`` when no key source is set, the secret is shorter than
+    /// - Throws: `ConfigurationError` when no key source is set, the secret is shorter than
     ///   32 bytes, or a limit is out of range.
     public init(settings: SupabaseSettings, logger: Logger = Logger(label: "smta.supabase")) throws(ConfigurationError) {
         let secretKey = Configuration.Key.jwtSecret.environmentName
@@ -70,14 +70,14 @@ public struct SupabaseAdapter: AdapterPlugin {
 
     /// Creates an adapter from SMTA's configuration (`SMTA_JWT_SECRET`, `SMTA_JWKS_FILE`,
     /// `SMTA_JWKS_URL`, `SMTA_JWT_AUD`, `SMTA_JWT_ISS`, `SMTA_JWT_LEEWAY`, the API keys).
-    /// - Throws: ``ConfigurationError`` naming the key at fault.
+    /// - Throws: `ConfigurationError` naming the key at fault.
     public init(configuration: Configuration, logger: Logger = Logger(label: "smta.supabase")) throws(ConfigurationError) {
         try self.init(settings: SupabaseSettings(configuration: configuration), logger: logger)
     }
 
     /// Fetches the JWKS now, regardless of the refresh rate limit.
     /// - Returns: how many usable keys it holds (0 when only the legacy secret is configured).
-    /// - Throws: ``JWKSUnavailable`` when it cannot be read or parsed (the previous keys stay).
+    /// - Throws: `JWKSUnavailable` when it cannot be read or parsed (the previous keys stay).
     @discardableResult
     public func loadKeys() async throws -> Int {
         guard let keyRing = verifier.keyRing else { return 0 }
@@ -85,7 +85,7 @@ public struct SupabaseAdapter: AdapterPlugin {
     }
 
     /// Loads the JWKS, when one is configured, so that the first token need not wait for it.
-    /// - Throws: ``JWKSUnavailable`` when it cannot be read; the adapter then loads it on the
+    /// - Throws: `JWKSUnavailable` when it cannot be read; the adapter then loads it on the
     ///   first token with a `kid`.
     public func run() async throws {
         try await loadKeys()
@@ -111,7 +111,7 @@ public struct SupabaseAdapter: AdapterPlugin {
     /// Verifies one access token (the part after `Bearer `) at time `now`.
     ///
     /// This is the whole check, usable without HTTP (the CLI, benchmarks).
-    /// - Throws: ``AuthenticationError`` with the precise reason.
+    /// - Throws: `AuthenticationError` with the precise reason.
     public func verify(token: String, at now: Date = Date()) async throws(AuthenticationError) -> Identity {
         let bytes = Array(token.utf8)
         guard !bytes.isEmpty else {

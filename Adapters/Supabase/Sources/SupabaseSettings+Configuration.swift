@@ -29,7 +29,7 @@ extension SupabaseSettings {
     /// `SMTA_JWT_ISS`, `SMTA_JWT_LEEWAY` (seconds, 0–300, default 30) and the API keys
     /// (`SMTA_SUPABASE_PUBLISHABLE_KEYS`, `SMTA_SUPABASE_SECRET_KEYS`) from `configuration`; the
     /// other settings keep their defaults.
-    /// - Throws: ``ConfigurationError`` naming the key at fault: no key source at all, a secret
+    /// - Throws: `ConfigurationError` naming the key at fault: no key source at all, a secret
     ///   shorter than 32 bytes, both a JWKS file and URL, a missing file, a URL that is not HTTP(S).
     public init(configuration: Configuration) throws(ConfigurationError) {
         self.init()

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import SMTACore
+import SMTAHummingbird
 
 /// Answers `/rpc/{function}` as PostgREST does: authenticates the caller with the adapter,
 /// checks the function and its arguments against the catalog, calls it through the gate in one
@@ -30,7 +31,7 @@ struct RPCHandler: Sendable {
             let identity: Identity
             do {
                 identity = try await timing.measure("jwt") {
-                    try await adapter.identify(Credentials(headers: request.headers.map { ($0.name.rawName, $0.value) }))
+                    try await adapter.identify(Credentials(request.headers))
                 }
             } catch let error as AuthenticationError {
                 context.logger.notice("credential refused", metadata: ["reason": "\(error.description)"])

@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import SMTACore
+import SMTAHummingbird
 
 /// `GET /` and `GET /rest/v1/`: the OpenAPI document of the functions the caller may execute
 /// (``OpenAPIDocument``), as PostgREST serves one at its root. Without a credential that is what
@@ -14,7 +15,7 @@ struct OpenAPIRoute: Sendable {
         do {
             let identity: Identity
             do {
-                identity = try await adapter.identify(Credentials(headers: request.headers.map { ($0.name.rawName, $0.value) }))
+                identity = try await adapter.identify(Credentials(request.headers))
             } catch {
                 throw BridgeError(error)
             }
@@ -38,7 +39,7 @@ struct OpenAPIRoute: Sendable {
 /// The OpenAPI document for command-line tools (`smta openapi`).
 public enum BridgeOpenAPI {
     /// The document of the functions `role` may execute in `database`, as JSON.
-    /// - Throws: ``DatabaseError`` when the catalog cannot be read.
+    /// - Throws: `DatabaseError` when the catalog cannot be read.
     public static func document(database: DatabaseURL, role: Identity.Role, basePath: String = "/", logger: Logger) async throws -> [UInt8] {
         let catalog = try await database.withConnection(applicationName: "smta-openapi", logger: logger) { connection in
             try await FunctionCatalog.load(on: connection, logger: logger)

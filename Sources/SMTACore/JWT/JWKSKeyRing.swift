@@ -3,7 +3,7 @@ import Logging
 
 /// The asymmetric keys the adapter trusts, read from a ``JWKSSource`` and refreshed on rotation.
 ///
-/// An unknown `kid` may trigger a refresh, but at most one per ``refreshInterval`` (the first
+/// An unknown `kid` may trigger a refresh, but at most one per refresh interval (the first
 /// one after ``load()`` is always allowed), and concurrent requests share the refresh in flight:
 /// a flood of forged `kid`s costs one fetch per interval, never one per request. A failed or
 /// unusable fetch keeps the last good keys; while the last fetch failed, an unknown `kid` is

@@ -11,7 +11,7 @@ import SMTASupabase
 /// `smta bench adapters`: how fast each adapter checks a credential, without HTTP.
 ///
 /// Supabase: HS256 (legacy secret) and ES256 (JWKS key) verifications per second, through
-/// ``SMTASupabase/SupabaseAdapter/verify(token:at:)``. Payload: full credential checks per
+/// `SMTASupabase.SupabaseAdapter.verify(token:at:)`. Payload: full credential checks per
 /// second (token, user and session lookup) against a SQLite file and against PostgreSQL
 /// (Payload's tables in a throwaway cluster, or `--database-url`).
 struct AdapterBenchmark: AsyncParsableCommand {
