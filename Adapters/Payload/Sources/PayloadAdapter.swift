@@ -52,7 +52,7 @@ public struct PayloadAdapter: AdapterPlugin {
     }
 
     /// Creates an adapter and its session store from `settings.database`.
-    /// - Throws: ``ConfigurationError`` when the database cannot be opened (a missing SQLite
+    /// - Throws: `ConfigurationError` when the database cannot be opened (a missing SQLite
     ///   file, an unusable URL).
     public init(settings: PayloadSettings, logger: Logger = Logger(label: "smta.payload")) throws(ConfigurationError) {
         let key = Configuration.Key.payloadDatabase.environmentName
@@ -79,7 +79,7 @@ public struct PayloadAdapter: AdapterPlugin {
 
     /// Creates an adapter from `configuration` (`SMTA_PAYLOAD_SECRET`, `SMTA_PAYLOAD_DATABASE`,
     /// `SMTA_PAYLOAD_COLLECTIONS`).
-    /// - Throws: ``ConfigurationError`` naming the key at fault.
+    /// - Throws: `ConfigurationError` naming the key at fault.
     public init(configuration: Configuration, logger: Logger = Logger(label: "smta.payload")) throws(ConfigurationError) {
         try self.init(settings: try PayloadSettings(configuration: configuration), logger: logger)
     }
@@ -89,6 +89,11 @@ public struct PayloadAdapter: AdapterPlugin {
         await store.run()
     }
 
+    /// The identity `credentials` prove: anonymous without a credential, else the Payload user
+    /// the token or API key names, after the checks described on ``PayloadAdapter``.
+    /// - Throws: `AuthenticationError` — `malformed`, `badSignature`, `expired`, `invalidClaims`,
+    ///   `revoked` (no such user, trashed, unverified, session gone), `forbiddenTransport` (the
+    ///   cookie's CSRF rule), `unavailable` (Payload's database cannot be read).
     public func identify(_ credentials: Credentials) async throws(AuthenticationError) -> Identity {
         switch try extractor.credential(in: credentials) {
         case nil:

@@ -12,7 +12,7 @@ public enum PayloadDatabase: Sendable, Hashable, CustomStringConvertible {
     /// Parses `SMTA_PAYLOAD_DATABASE`: a `postgres://` URL (with an optional `schema=` query
     /// parameter, default `public`), or a SQLite file path (optionally as libsql writes it,
     /// `file:./payload.db`).
-    /// - Throws: ``ConfigurationError`` naming what is wrong (never the URL's password).
+    /// - Throws: `ConfigurationError` naming what is wrong (never the URL's password).
     public init(_ text: String) throws(ConfigurationError) {
         let key = Configuration.Key.payloadDatabase.environmentName
         if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {

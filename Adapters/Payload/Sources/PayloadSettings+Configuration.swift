@@ -28,7 +28,7 @@ extension PayloadSettings {
     ]
 
     /// Reads the settings from `configuration`.
-    /// - Throws: ``ConfigurationError`` naming the key at fault: a missing secret or database,
+    /// - Throws: `ConfigurationError` naming the key at fault: a missing secret or database,
     ///   a malformed database URL, a collection list with an invalid slug or option, an empty
     ///   cookie prefix, an origin (`csrf` entry or server URL) that is not `scheme://host[:port]`,
     ///   a leeway outside 0–300 s.

@@ -35,7 +35,7 @@ public struct PayloadTokenExtractor: Sendable {
     }
 
     /// The credential `credentials` carry, or nil when they carry none.
-    /// - Throws: ``AuthenticationError`` `malformed` for an empty token or key, or for an
+    /// - Throws: `AuthenticationError` `malformed` for an empty token or key, or for an
     ///   `Authorization` header of another scheme with no cookie to fall back on;
     ///   `forbiddenTransport` for a cookie that fails the CSRF rule.
     public func credential(in credentials: Credentials) throws(AuthenticationError) -> PayloadCredential? {

@@ -27,7 +27,7 @@ public struct PayloadTokenVerifier: Sendable {
 
     /// Verifies `token` at time `now`.
     /// - Returns: the token's claims.
-    /// - Throws: ``AuthenticationError`` — `malformed` (not a compact JWT, too large, claims
+    /// - Throws: `AuthenticationError` — `malformed` (not a compact JWT, too large, claims
     ///   unreadable), `badSignature` (another algorithm, or a signature that does not verify),
     ///   `expired`, `notYetValid`.
     public func verify(_ token: String, now: Date = Date()) throws(AuthenticationError) -> PayloadClaims {
