@@ -8,7 +8,7 @@ import Logging
 /// a flood of forged `kid`s costs one fetch per interval, never one per request. A failed or
 /// unusable fetch keeps the last good keys; while the last fetch failed, an unknown `kid` is
 /// answered ``JWKSUnavailable`` (the token may well be valid: the caller should say "try
-/// again", not "refused"), and a new attempt is allowed after ``retryAfterFailure`` rather
+/// again", not "refused"), and a new attempt is allowed after `retryAfterFailure` rather
 /// than the whole interval.
 public actor JWKSKeyRing {
     /// What one fetch produced.
