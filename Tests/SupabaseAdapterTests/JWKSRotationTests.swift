@@ -118,8 +118,10 @@ struct JWKSRotationTests {
         let ring = JWKSKeyRing(source: jwks, refreshInterval: .seconds(600), retryAfterFailure: .seconds(3), logger: Logger(label: "test"))
         #expect(try await ring.load() == 1)
         await jwks.setReachable(false)
-        await #expect(throws: JWKSUnavailable.self) { try await ring.refreshedKey(for: "key-2") }  // fetch 2 fails
-        await #expect(throws: JWKSUnavailable.self) { try await ring.refreshedKey(for: "key-2") }  // waits: no fetch
+        let failed = await #expect(throws: AuthenticationError.self) { try await ring.refreshedKey(for: "key-2") }  // fetch 2 fails
+        #expect(failed?.kind == .unavailable)
+        let waiting = await #expect(throws: AuthenticationError.self) { try await ring.refreshedKey(for: "key-2") }  // waits: no fetch
+        #expect(waiting?.kind == .unavailable)
         #expect(await jwks.fetchCount == 2)
         #expect(try await ring.refreshedKey(for: "key-1") != nil)  // known keys stay usable
         await jwks.setReachable(true)

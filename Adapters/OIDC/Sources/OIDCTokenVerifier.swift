@@ -38,15 +38,7 @@ struct OIDCTokenVerifier: Sendable {
         guard let kid = jwt.header.kid, !kid.isEmpty else {
             throw AuthenticationError(.badSignature, "token has no kid naming one of the issuer's keys")
         }
-        var key = await keyRing.key(for: kid)
-        if key == nil {
-            do {
-                key = try await keyRing.refreshedKey(for: kid)
-            } catch {
-                throw AuthenticationError(.unavailable, "kid \(kid.prefix(64)) is not among the keys loaded, and \(error)")
-            }
-        }
-        guard let key else {
+        guard let key = try await keyRing.refreshedKey(for: kid) else {
             throw AuthenticationError(.badSignature, "unknown kid \(kid.prefix(64)) (not in the issuer's JWKS)")
         }
         guard key.algorithm == algorithm else {

@@ -48,11 +48,7 @@ struct SupabaseTokenVerifier: Sendable {
         if let kid = header.kid, let keyRing {
             key = await keyRing.key(for: kid)
             if key == nil, algorithm != "HS256" || legacyKey == nil {
-                do {
-                    key = try await keyRing.refreshedKey(for: kid)
-                } catch {
-                    throw AuthenticationError(.unavailable, "kid \(kid.prefix(64)) is not among the keys loaded, and \(error)")
-                }
+                key = try await keyRing.refreshedKey(for: kid)
             }
         }
         if key == nil, algorithm == "HS256" {

@@ -7,7 +7,7 @@ import Logging
 /// one after ``load()`` is always allowed), and concurrent requests share the refresh in flight:
 /// a flood of forged `kid`s costs one fetch per interval, never one per request. A failed or
 /// unusable fetch keeps the last good keys; while the last fetch failed, an unknown `kid` is
-/// answered ``JWKSUnavailable`` (the token may well be valid: the caller should say "try
+/// answered `unavailable` (the token may well be valid: the caller should say "try
 /// again", not "refused"), and a new attempt is allowed after `retryAfterFailure` rather
 /// than the whole interval.
 public actor JWKSKeyRing {
@@ -49,15 +49,16 @@ public actor JWKSKeyRing {
 
     /// The key named `kid`, refreshing the set first if it is unknown and the rate limit allows.
     /// - Returns: the key, or nil when the issuer's current set has no such key.
-    /// - Throws: ``JWKSUnavailable`` when `kid` is unknown and the set could not be fetched
-    ///   (this time, or the last time while the rate limit holds).
-    public func refreshedKey(for kid: String) async throws(JWKSUnavailable) -> VerificationKey? {
+    /// - Throws: ``AuthenticationError`` `unavailable` when `kid` is unknown and the set could
+    ///   not be fetched (this time, or the last time while the rate limit holds): the token may
+    ///   be valid, so it is not refused.
+    public func refreshedKey(for kid: String) async throws(AuthenticationError) -> VerificationKey? {
         if let key = keys[kid] { return key }
         if refreshInFlight == nil {
             let now = clock.now
             let wait = lastFailure == nil ? refreshInterval : min(refreshInterval, retryAfterFailure)
             if let lastRefresh, lastRefresh.advanced(by: wait) > now {
-                if let lastFailure { throw JWKSUnavailable(reason: lastFailure) }
+                try checkAvailable(kid)
                 return nil
             }
             lastRefresh = now
@@ -65,8 +66,14 @@ public actor JWKSKeyRing {
         }
         await settleRefresh()
         if let key = keys[kid] { return key }
-        if let lastFailure { throw JWKSUnavailable(reason: lastFailure) }
+        try checkAvailable(kid)
         return nil
+    }
+
+    /// Throws `unavailable` while the last fetch failed.
+    private func checkAvailable(_ kid: String) throws(AuthenticationError) {
+        guard let lastFailure else { return }
+        throw AuthenticationError(.unavailable, "kid \(kid.prefix(64)) is not among the keys loaded, and the JWKS is unavailable: \(lastFailure)")
     }
 
     /// Fetches the set now, whatever the rate limit (start-up, or an operator's request).
