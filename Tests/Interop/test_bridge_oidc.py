@@ -227,6 +227,15 @@ def wait_for_jwks_load(bridge, outcome="JWKS loaded", timeout=10.0):
     raise AssertionError(f"bridge {bridge.name} did not log {outcome!r} within {timeout:.0f} s:\n" + bridge.log_tail())
 
 
+def bridge_with_jwks_down(name, path):
+    """A started bridge whose JWKS at ``path`` answers 503, after its failed start-up fetch."""
+    jwks.fail(path, 503)
+    bridge = oidc_bridge(name, ISSUER, path).start()
+    bridge.wait_for_health(200)
+    wait_for_jwks_load(bridge, outcome="adapter oidc failed")
+    return bridge
+
+
 def user_id(issuer, subject):
     """The SMTA user id core.oidc_user_id derives for ``subject`` of ``issuer``."""
     return str(uuid.uuid5(OIDC_NAMESPACE, f"{issuer}\n{subject}"))
@@ -746,10 +755,7 @@ class JWKSAvailabilityTests(OIDCBridgeTestCase):
     def test_a_jwks_down_at_start_up_is_loaded_by_the_first_token_once_it_is_back(self):
         path = "/late/jwks.json"
         key = SigningKey("RS256", "late-" + secrets.token_hex(3))
-        jwks.fail(path, 503)
-        bridge = oidc_bridge("oidc-late-jwks", ISSUER, path).start()
-        bridge.wait_for_health(200)
-        wait_for_jwks_load(bridge, outcome="adapter oidc failed")
+        bridge = bridge_with_jwks_down("oidc-late-jwks", path)
         self.assertEqual(jwks.fetch_count(path), 1, "the start-up fetch")
         jwks.publish(path, [key.jwk()])
         leo = Person("leo", key=key)
@@ -763,10 +769,7 @@ class JWKSAvailabilityTests(OIDCBridgeTestCase):
         # credential is invalid" (401), on which clients sign their user out.
         path = "/down/jwks.json"
         key = SigningKey("RS256", "down-" + secrets.token_hex(3))
-        jwks.fail(path, 503)
-        bridge = oidc_bridge("oidc-jwks-down", ISSUER, path).start()
-        bridge.wait_for_health(200)
-        wait_for_jwks_load(bridge, outcome="adapter oidc failed")
+        bridge = bridge_with_jwks_down("oidc-jwks-down", path)
         before = database.fingerprint(TABLES)
         token = Person("mia", key=key).token()
         reply = rpc(bridge, "create_organization", {"p_name": "While down"}, token)
