@@ -15,7 +15,16 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
     /// and the 1-based character position in it (used by the migrator to report a line).
     public var internalPosition: (query: String, offset: Int)?
 
-    /// True when the server could not be reached or the connection broke.
+    /// Whether the statement may have run although no answer came: it was sent, and then the
+    /// connection broke or was closed because its time ran out. Such a write may or may not have
+    /// committed. False for every error the server reported (its statement did not commit) and for
+    /// a failure before anything was sent.
+    public var mayHaveRun = false
+    /// Whether the work ran out of time (its task was cancelled at its deadline) rather than the
+    /// database failing; the connection it used, if any, was closed to stop it.
+    public var isTimeout = false
+
+    /// True when the server could not be reached, the connection broke, or no answer came in time.
     public var isConnectionFailure: Bool { sqlState == nil }
 
     /// Creates an error from its parts.
@@ -59,6 +68,17 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
         default:
             self.init(sqlState: nil, message: "PostgreSQL client error (\(psql.code))")
         }
+    }
+
+    /// The error of work whose task was cancelled (its deadline passed) before or while it ran.
+    /// - Parameter mayHaveRun: whether its statement had been sent.
+    public static func timedOut(mayHaveRun: Bool) -> DatabaseError {
+        var error = DatabaseError(
+            sqlState: nil,
+            message: mayHaveRun ? "no answer from PostgreSQL before the deadline" : "no PostgreSQL connection before the deadline")
+        error.mayHaveRun = mayHaveRun
+        error.isTimeout = true
+        return error
     }
 
     public var description: String {

@@ -9,6 +9,9 @@ extension Gate {
     /// that statement, so nothing of `identity` stays on the pooled connection.
     ///
     /// A pooled connection found closed before anything was sent on it is replaced once.
+    /// Cancelling the calling task ends the call at once, whatever the network does: a wait for
+    /// a connection is abandoned, and a statement already sent is stopped by closing its
+    /// connection (see `PostgresConnection.guardedQuery(_:logger:)`).
     ///
     /// - Parameters:
     ///   - statement: one `SELECT` yielding a single `json` column and at most one row; `$1`
@@ -17,8 +20,9 @@ extension Gate {
     ///   - identity: the caller the statement runs as.
     /// - Returns: the statement's JSON value as UTF-8 bytes; nil when it yielded no row or SQL
     ///   `NULL`.
-    /// - Throws: ``DatabaseError``, whose ``DatabaseError/isConnectionFailure`` tells a
-    ///   database that could not be reached from one that refused.
+    /// - Throws: ``DatabaseError``: ``DatabaseError/isConnectionFailure`` tells a database that
+    ///   could not be reached from one that refused, ``DatabaseError/mayHaveRun`` a call whose
+    ///   outcome is unknown, ``DatabaseError/isTimeout`` one whose task was cancelled.
     public func call(_ statement: String, arguments: String, as identity: Identity) async throws -> ByteBuffer? {
         let link = identity.link
         let query: PostgresQuery = """
@@ -26,6 +30,41 @@ extension Gate {
             \(identity.claimsJSON), \(secretsKey), \(link?.provider), \(link?.subject), \(link?.email), \
             \(allowsAnonymousUsers), \(statement), \(arguments)::json)::text
             """
+        return try await run(query).first?.decode(ByteBuffer?.self)
+    }
+
+    /// Runs one statement as `identity` at most once per ``IdempotencyKey``: the work of
+    /// ``call(_:arguments:as:)``, with the key claimed, the call made and its result recorded in
+    /// the same transaction (`core.gate_call_once`).
+    ///
+    /// The first request under a key runs and records its result; the same request sent again
+    /// (a retry after an unknown outcome, or a copy in flight at the same time, which waits for
+    /// the first) gets that result back with `replayed` true and runs nothing. A call that fails
+    /// records nothing, so its key may be used again.
+    ///
+    /// - Returns: the statement's JSON value (as ``call(_:arguments:as:)`` returns it) and whether
+    ///   it was replayed from the record.
+    /// - Throws: as ``call(_:arguments:as:)``; `PT422` when the key was used for another request.
+    public func call(
+        _ statement: String, arguments: String, as identity: Identity, once key: IdempotencyKey
+    ) async throws -> (result: ByteBuffer?, replayed: Bool) {
+        let link = identity.link
+        let window = "\(key.window.components.seconds) seconds"
+        let query: PostgresQuery = """
+            select replayed, result::text from core.gate_call_once(\(key.key), \(key.requestHash), \(window)::interval, \
+            \(identity.role.rawValue), \(link == nil ? identity.userID : nil), \
+            \(identity.claimsJSON), \(secretsKey), \(link?.provider), \(link?.subject), \(link?.email), \
+            \(allowsAnonymousUsers), \(statement), \(arguments)::json)
+            """
+        guard let row = try await run(query).first else {
+            return (nil, false)
+        }
+        let (replayed, result) = try row.decode((Bool, ByteBuffer?).self)
+        return (result, replayed)
+    }
+
+    /// Runs `query`, a statement of its own, on a pooled connection.
+    private func run(_ query: PostgresQuery) async throws -> [PostgresRow] {
         var attempt = 0
         while true {
             attempt += 1
@@ -37,8 +76,7 @@ extension Gate {
                         throw ClosedBeforeSend()
                     }
                     do {
-                        let rows = try await connection.guardedQuery(query, logger: logger)
-                        return try rows.first?.decode(ByteBuffer?.self)
+                        return try await connection.guardedQuery(query, logger: logger)
                     } catch {
                         if connection.isClosed {
                             try? await connection.closeFuture.get()
@@ -46,16 +84,22 @@ extension Gate {
                         throw error
                     }
                 }
-            } catch is ClosedBeforeSend where attempt == 1 {
+            } catch is ClosedBeforeSend where attempt == 1 && !Task.isCancelled {
                 continue
             } catch is ClosedBeforeSend {
-                throw DatabaseError(sqlState: nil, message: "the connection to PostgreSQL is closed")
+                throw Task.isCancelled
+                    ? DatabaseError.timedOut(mayHaveRun: false)
+                    : DatabaseError(sqlState: nil, message: "the connection to PostgreSQL is closed")
+            } catch let error as DatabaseError {
+                throw error
             } catch {
-                throw DatabaseError(error)
+                // The pool's own failures (no connection could be made, or the wait for one was
+                // cancelled): nothing was sent.
+                throw Task.isCancelled ? DatabaseError.timedOut(mayHaveRun: false) : DatabaseError(error)
             }
         }
     }
 }
 
-/// A pooled connection that was already closed when ``Gate/call(_:arguments:as:)`` got it.
+/// A pooled connection that was already closed when ``Gate`` got it.
 private struct ClosedBeforeSend: Error {}

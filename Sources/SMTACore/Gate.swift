@@ -45,9 +45,13 @@ public struct Gate: Sendable {
     /// transaction goes through ``GateTransaction/query(_:)``, which fails at once on a closed
     /// connection; the pool then replaces the connection for the next transaction.
     ///
+    /// Cancelling the calling task ends the transaction at once (its connection is closed, so
+    /// nothing commits), whatever the network does.
+    ///
     /// - Throws: ``DatabaseError`` for database failures, including a connection that broke
     ///   (the server's SQLSTATE, such as `57P01`, when it said why; otherwise
-    ///   ``DatabaseError/isConnectionFailure``); `body`'s own errors unchanged.
+    ///   ``DatabaseError/isConnectionFailure``; ``DatabaseError/mayHaveRun`` only when the
+    ///   `COMMIT` got no answer); `body`'s own errors unchanged.
     public func transaction<Result: Sendable>(
         as identity: Identity, _ body: (GateTransaction) async throws -> Result
     ) async throws -> Result {
@@ -55,9 +59,9 @@ public struct Gate: Sendable {
             return try await client.withConnection { connection in
                 let transaction = GateTransaction(connection: connection, logger: logger)
                 do {
-                    try await transaction.query("BEGIN")
                     let result: Result
                     do {
+                        try await transaction.query("BEGIN")
                         try await transaction.enter(as: identity, secretsKey: secretsKey, allowsAnonymousUsers: allowsAnonymousUsers)
                         result = try await body(transaction)
                     } catch {
@@ -66,8 +70,12 @@ public struct Gate: Sendable {
                             // transaction.
                             try? await connection.close()
                         }
-                        throw error
+                        // Nothing was committed, whatever became of the connection.
+                        guard var failure = error as? DatabaseError else { throw error }
+                        failure.mayHaveRun = false
+                        throw failure
                     }
+                    // Only a COMMIT that got no answer leaves the outcome unknown.
                     try await transaction.query("COMMIT")
                     return result
                 } catch {
@@ -81,7 +89,8 @@ public struct Gate: Sendable {
                 }
             }
         } catch let error as PSQLError {
-            throw DatabaseError(error)
+            // The pool's own failures (no connection, or the wait for one cancelled).
+            throw Task.isCancelled ? DatabaseError.timedOut(mayHaveRun: false) : DatabaseError(error)
         }
     }
 }

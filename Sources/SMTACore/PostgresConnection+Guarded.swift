@@ -2,23 +2,55 @@ import Logging
 import PostgresNIO
 
 extension PostgresConnection {
-    /// Runs `query` and returns all its rows, failing at once when the connection is closed.
+    /// Runs `query` and returns all its rows; fails at once when the connection is closed, and
+    /// closes the connection when the calling task is cancelled.
     ///
     /// PostgresNIO 1.33 never fails a statement written to a channel the server has already
     /// closed: it waits forever. The check and the write happen in one event-loop turn, so the
     /// channel cannot close in between; a break after the write fails the statement normally.
+    ///
+    /// A statement on a stalled connection (a network partition, a NAT that forgot the flow: no
+    /// FIN, no RST) would wait as long as the stall, and PostgreSQL's `statement_timeout` cannot
+    /// help, since the server may never see it. So cancelling the task closes the connection,
+    /// which fails the statement at once: a caller bounds any statement by cancelling its task at
+    /// its deadline, and the pool replaces the connection.
+    ///
     /// The rows are read before this returns, because PostgreSQL reports an error raised while a
     /// statement runs only with its results.
     ///
-    /// - Throws: ``DatabaseError/isConnectionFailure`` when the connection is already closed;
-    ///   PostgresNIO's errors otherwise.
+    /// - Throws: ``DatabaseError``: the server's error (nothing committed); a connection already
+    ///   closed or a task already cancelled (nothing sent); a connection that broke or was closed
+    ///   at the deadline after the statement was sent (``DatabaseError/mayHaveRun``, and
+    ///   ``DatabaseError/isTimeout`` for the deadline).
     public func guardedQuery(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
-        try await eventLoop.flatSubmit {
-            guard !self.isClosed else {
-                return self.eventLoop.makeFailedFuture(
-                    DatabaseError(sqlState: nil, message: "the connection to PostgreSQL is closed"))
+        if Task.isCancelled {
+            throw DatabaseError.timedOut(mayHaveRun: false)
+        }
+        do {
+            return try await withTaskCancellationHandler {
+                try await eventLoop.flatSubmit {
+                    guard !self.isClosed else {
+                        return self.eventLoop.makeFailedFuture(
+                            DatabaseError(sqlState: nil, message: "the connection to PostgreSQL is closed"))
+                    }
+                    return self.query(query, logger: logger).map(\.rows)
+                }.get()
+            } onCancel: {
+                let closing: EventLoopFuture<Void> = self.close()
+                closing.whenComplete { _ in }
             }
-            return self.query(query, logger: logger).map(\.rows)
-        }.get()
+        } catch let error as DatabaseError {
+            throw Task.isCancelled ? DatabaseError.timedOut(mayHaveRun: false) : error
+        } catch {
+            var failure = DatabaseError(error)
+            if failure.sqlState == nil {
+                if Task.isCancelled {
+                    failure = .timedOut(mayHaveRun: true)
+                } else {
+                    failure.mayHaveRun = true
+                }
+            }
+            throw failure
+        }
     }
 }
