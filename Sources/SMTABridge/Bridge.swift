@@ -28,8 +28,8 @@ public struct Bridge: Sendable {
         self.logger = logger
     }
 
-    /// Serves until one of `gracefulShutdownSignals` arrives (requests in flight are finished)
-    /// or the calling task is cancelled.
+    /// Serves until one of `gracefulShutdownSignals` arrives (requests in flight are finished,
+    /// for at most ``BridgeSettings/drainTimeout``) or the calling task is cancelled.
     /// - Parameters:
     ///   - gracefulShutdownSignals: the signals that start a graceful shutdown.
     ///   - onListening: called with the bound port once the server accepts connections.
@@ -58,7 +58,8 @@ public struct Bridge: Sendable {
         let gate = Gate(
             client: client, secretsKey: settings.secretsKey, allowsAnonymousUsers: settings.allowsAnonymousUsers, logger: logger)
         let rpc = RPCHandler(
-            adapter: adapter, gate: gate, catalog: catalog, availability: availability, maxBodySize: settings.maxBodySize)
+            adapter: adapter, gate: gate, catalog: catalog, availability: availability, maxBodySize: settings.maxBodySize,
+            idempotencyWindow: settings.idempotencyWindow)
         let webhooks = [
             (path: "stripe", handler: BillingWebhookHandler(
                 displayName: "Stripe", provider: settings.stripeWebhookSecrets.isEmpty ? nil : .stripe(StripeSignature(secrets: settings.stripeWebhookSecrets)),
@@ -72,7 +73,6 @@ public struct Bridge: Sendable {
             rpc: rpc, health: HealthRoute(client: client, availability: availability),
             openAPI: OpenAPIRoute(adapter: adapter, catalog: catalog, availability: availability), webhooks: webhooks,
             timeout: settings.requestTimeout,
-            inFlight: InFlightRequests(capacity: settings.poolSize), availability: availability,
             cors: CORSMiddleware(credentialedOrigins: settings.corsOrigins))
 
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
@@ -93,6 +93,12 @@ public struct Bridge: Sendable {
                     base: BackgroundService(name: "catalog refresh", logger: logger) { await catalog.refreshPeriodically() },
                     logger: logger),
                 LoggedService(
+                    name: "idempotency purge",
+                    base: BackgroundService(name: "idempotency purge", logger: logger) {
+                        await IdempotencyPurge(client: client, logger: logger).run()
+                    },
+                    logger: logger),
+                LoggedService(
                     name: "catalog listener",
                     base: CatalogReloadListener(
                         configuration: listenerConfiguration, catalog: catalog, retryInterval: .seconds(1), logger: logger),
@@ -103,32 +109,35 @@ public struct Bridge: Sendable {
             },
             logger: logger
         )
-        try await app.runService(gracefulShutdownSignals: gracefulShutdownSignals)
+        // A graceful shutdown stops accepting connections and lets the requests in flight finish
+        // (each ends within request_timeout); past drain_timeout, what remains is cancelled.
+        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: gracefulShutdownSignals, logger: logger)
+        group.maximumGracefulShutdownDuration = settings.drainTimeout
+        try await ServiceGroup(configuration: group).run()
     }
 
     private static func router(
         rpc: RPCHandler, health: HealthRoute, openAPI: OpenAPIRoute,
         webhooks: [(path: String, handler: BillingWebhookHandler)],
-        timeout: Duration, inFlight: InFlightRequests, availability: DatabaseAvailability,
-        cors: CORSMiddleware<BasicRequestContext>
+        timeout: Duration, cors: CORSMiddleware<BasicRequestContext>
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: RequestLogMiddleware())
         router.add(middleware: cors)
         for prefix in ["/rpc", "/rest/v1/rpc"] {
             router.post("\(prefix)/:function") { request, context in
-                await Self.withinBudget(timeout, inFlight: inFlight, availability: availability, context: context) {
+                await Deadline.run(within: timeout) {
                     await rpc.respond(to: request, context: context, readOnly: false)
                 }
             }
             router.get("\(prefix)/:function") { request, context in
-                await Self.withinBudget(timeout, inFlight: inFlight, availability: availability, context: context) {
+                await Deadline.run(within: timeout) {
                     await rpc.respond(to: request, context: context, readOnly: true)
                 }
             }
             // HEAD answers as GET does, without the body (postgrest-py's rpc(head=True)).
             router.head("\(prefix)/:function") { request, context in
-                var response = await Self.withinBudget(timeout, inFlight: inFlight, availability: availability, context: context) {
+                var response = await Deadline.run(within: timeout) {
                     await rpc.respond(to: request, context: context, readOnly: true)
                 }
                 response.body = ResponseBody()
@@ -144,45 +153,18 @@ public struct Bridge: Sendable {
         // Hummingbird treats "/rest/v1/" as "/rest/v1".
         for (path, basePath) in [("/", "/"), ("/rest/v1", "/rest/v1")] {
             router.get(RouterPath(path)) { request, context in
-                await openAPI.respond(to: request, context: context, basePath: basePath)
+                await Deadline.run(within: timeout) {
+                    await openAPI.respond(to: request, context: context, basePath: basePath)
+                }
             }
         }
         for webhook in webhooks {
             router.post("/webhooks/\(webhook.path)") { request, context in
-                await webhook.handler.respond(to: request, context: context)
+                await Deadline.run(within: timeout) {
+                    await webhook.handler.respond(to: request, context: context)
+                }
             }
         }
         return router
-    }
-
-    /// Runs `work` under the request budget when it may wait for a connection.
-    ///
-    /// A request that finds a connection free runs without a timer: its statement is bounded by
-    /// `statement_timeout`, its credential check by the adapter's own timeouts. The timer (two
-    /// child tasks, about a third of a request's CPU) is paid only when more requests are in
-    /// flight than the pool has connections (504 past `timeout`), and while the database is
-    /// recovering from an outage, when the pool may still be waiting out its reconnection
-    /// backoff (503 with `Retry-After` past five seconds).
-    private static func withinBudget(
-        _ timeout: Duration, inFlight: InFlightRequests, availability: DatabaseAvailability,
-        context: BasicRequestContext, _ work: @escaping @Sendable () async -> Response
-    ) async -> Response {
-        let fits = inFlight.enter()
-        defer { inFlight.leave() }
-        let recovering: Bool
-        if case .recovering = availability.state { recovering = true } else { recovering = false }
-        guard !fits || recovering else {
-            return await work()
-        }
-        let budget = recovering ? min(timeout, .seconds(5)) : timeout
-        if let response = await Deadline.run(within: budget, work) {
-            return response
-        }
-        if recovering {
-            context.logger.notice("no database connection yet after an outage", metadata: ["waited": "\(budget)"])
-            return BridgeError.databaseUnavailable(retryAfterSeconds: 1).response()
-        }
-        context.logger.warning("request exceeded its time budget", metadata: ["timeout": "\(budget)"])
-        return BridgeError(status: .gatewayTimeout, code: "PGRST003", message: "The request took longer than \(budget)").response()
     }
 }

@@ -16,6 +16,10 @@ extension Configuration.Key {
     /// Browser origins allowed to call the bridge *with credentials* (cookies), comma-separated;
     /// every other origin may call it without credentials, as PostgREST allows by default.
     public static let corsOrigins = Configuration.Key("cors_origins")
+    /// Seconds an `Idempotency-Key` and its call's result are kept (default 86400, at most 30 days).
+    public static let idempotencyWindow = Configuration.Key("idempotency_window")
+    /// Seconds a graceful shutdown waits for the requests in flight (default: request_timeout + 5).
+    public static let drainTimeout = Configuration.Key("drain_timeout")
     /// Stripe's webhook signing secret.
     public static let stripeWebhookSecret = Configuration.Key("stripe_webhook_secret", secret: true)
     /// Lemon Squeezy's webhook signing secret.
@@ -25,7 +29,7 @@ extension Configuration.Key {
 extension BridgeSettings {
     /// Every configuration key the bridge reads.
     public static let configurationKeys: [Configuration.Key] = [
-        .host, .port, .poolSize, .requestTimeout, .statementTimeout, .maxBodySize, .corsOrigins,
+        .host, .port, .poolSize, .requestTimeout, .statementTimeout, .maxBodySize, .corsOrigins, .idempotencyWindow, .drainTimeout,
         .stripeWebhookSecret, .lemonSqueezyWebhookSecret,
     ]
 }

@@ -29,6 +29,11 @@ public struct BridgeSettings: Sendable {
     public var corsOrigins: [String]
     /// Whether anonymous sign-ins may create organizations and become members.
     public var allowsAnonymousUsers: Bool
+    /// How long an `Idempotency-Key` and the result of its call are kept (default 24 hours).
+    public var idempotencyWindow: Duration
+    /// How long a graceful shutdown waits for the requests in flight before cancelling them
+    /// (default: the request timeout plus 5 seconds).
+    public var drainTimeout: Duration
 
     /// Creates settings; the defaults suit a bridge in front of one PostgreSQL.
     public init(
@@ -37,7 +42,8 @@ public struct BridgeSettings: Sendable {
         maxBodySize: Int = 1 << 20, maxHeaderSize: Int = 32 << 10,
         catalogRefreshInterval: Duration = .seconds(10), secretsKey: String? = nil,
         stripeWebhookSecrets: [String] = [], lemonSqueezyWebhookSecrets: [String] = [],
-        corsOrigins: [String] = [], allowsAnonymousUsers: Bool = false
+        corsOrigins: [String] = [], allowsAnonymousUsers: Bool = false, idempotencyWindow: Duration = .seconds(86400),
+        drainTimeout: Duration? = nil
     ) {
         self.host = host
         self.port = port
@@ -52,13 +58,15 @@ public struct BridgeSettings: Sendable {
         self.lemonSqueezyWebhookSecrets = lemonSqueezyWebhookSecrets
         self.corsOrigins = corsOrigins
         self.allowsAnonymousUsers = allowsAnonymousUsers
+        self.idempotencyWindow = idempotencyWindow
+        self.drainTimeout = drainTimeout ?? requestTimeout + .seconds(5)
     }
 
     /// Reads `SMTA_HOST`, `SMTA_PORT`, `SMTA_POOL_SIZE`, `SMTA_REQUEST_TIMEOUT`,
     /// `SMTA_STATEMENT_TIMEOUT`, `SMTA_MAX_BODY_SIZE`, `SMTA_SECRETS_KEY`, the webhook
     /// secrets (`SMTA_STRIPE_WEBHOOK_SECRET`, `SMTA_LEMONSQUEEZY_WEBHOOK_SECRET`: one secret, or
     /// several separated by commas while one is being rolled), `SMTA_CORS_ORIGINS` and
-    /// `SMTA_ALLOW_ANONYMOUS_USERS`.
+    /// `SMTA_ALLOW_ANONYMOUS_USERS`, `SMTA_IDEMPOTENCY_WINDOW` and `SMTA_DRAIN_TIMEOUT`.
     /// - Throws: `ConfigurationError` naming the key whose value is out of range.
     public init(configuration: Configuration) throws(ConfigurationError) {
         self.init()
@@ -80,6 +88,9 @@ public struct BridgeSettings: Sendable {
         lemonSqueezyWebhookSecrets = configuration.list(.lemonSqueezyWebhookSecret)
         corsOrigins = configuration.list(.corsOrigins)
         allowsAnonymousUsers = try configuration.boolean(.allowAnonymousUsers, default: false)
+        idempotencyWindow = .seconds(try configuration.integer(.idempotencyWindow, in: 1...2_592_000, default: 86400))
+        let defaultDrain = Double(requestTimeout.components.seconds) + Double(requestTimeout.components.attoseconds) / 1e18 + 5
+        drainTimeout = .milliseconds(Int64(try configuration.number(.drainTimeout, in: 0.1...3600, default: defaultDrain) * 1000))
         for origin in corsOrigins {
             guard let url = URL(string: origin), let scheme = url.scheme, ["http", "https"].contains(scheme.lowercased()),
                 url.host != nil, url.path.isEmpty || url.path == "/", url.query == nil

@@ -9,32 +9,29 @@ import SMTACore
 ///
 /// The service holds one connection open and runs `select 1` on it every ``checkInterval``;
 /// when the server closes it (a restart, a shutdown) the database is marked down at that moment,
-/// before any request has to find out. While it is down, requests are answered 503 at once and
-/// the service reconnects every ``probeInterval``; a request that meets a lost connection marks
-/// it down too. Until the first connection opens the database counts as down, so a bridge started
-/// before its database answers 503 rather than waiting on the pool.
+/// before any request has to find out, and when the check gets no answer within ``answerTimeout``
+/// (a stalled network: no FIN, no RST) it is marked down then. While it is down, requests are
+/// answered 503 at once and the service reconnects every ``probeInterval``, each attempt bounded
+/// by ``answerTimeout`` too; a request that meets a lost connection marks it down as well, and the
+/// next successful check marks it up again. Until the first connection opens the database counts
+/// as down, so a bridge started before its database answers 503 rather than waiting on the pool.
 ///
-/// For ``recoveryWindow`` after an outage the database is *recovering*: the pool may still be
-/// waiting out its reconnection backoff, so requests then run under a short time budget and get
-/// 503 if no connection comes. Reading the state takes a lock, not an actor hop: every request
-/// reads it.
+/// Reading the state takes a lock, not an actor hop: every request reads it.
 final class DatabaseAvailability: Service {
     /// The state as requests see it.
     enum State: Sendable, Equatable {
-        /// Reachable, no outage recently.
+        /// Reachable.
         case up
         /// Unreachable since the instant given.
         case down(since: ContinuousClock.Instant)
-        /// Reachable again after an outage, since the instant given.
-        case recovering(since: ContinuousClock.Instant)
     }
 
     /// How often the watch connection is checked while the database is up.
     let checkInterval: Duration
     /// How often a down database is probed.
     let probeInterval: Duration
-    /// How long after an outage requests run under the recovery budget.
-    let recoveryWindow: Duration
+    /// How long a check or a connection attempt may wait for the server.
+    let answerTimeout: Duration
 
     private let configuration: PostgresConnection.Configuration
     private let logger: Logger
@@ -43,29 +40,38 @@ final class DatabaseAvailability: Service {
     /// Creates the monitor; the database counts as down until ``run()`` first reaches it.
     init(
         configuration: PostgresConnection.Configuration, checkInterval: Duration = .seconds(1),
-        probeInterval: Duration = .milliseconds(250), recoveryWindow: Duration = .seconds(60), logger: Logger
+        probeInterval: Duration = .milliseconds(250), answerTimeout: Duration = .seconds(2), logger: Logger
     ) {
         self.configuration = configuration
         self.checkInterval = checkInterval
         self.probeInterval = probeInterval
-        self.recoveryWindow = recoveryWindow
+        self.answerTimeout = answerTimeout
         self.logger = logger
     }
 
     /// The current state.
     var state: State {
-        current.withLockedValue { state in
-            if case .recovering(let since) = state, since.duration(to: .now) > recoveryWindow {
-                state = .up
-            }
-            return state
-        }
+        current.withLockedValue { $0 }
     }
 
     /// Whether the database is currently known to be unreachable.
     var isDown: Bool {
         if case .down = state { return true }
         return false
+    }
+
+    /// Records a failed call: a lost connection or a server going away (`08…`, `57P01`–`57P03`)
+    /// marks the database down; a timeout, or an error of the call itself, does not.
+    func noteFailure(_ error: DatabaseError) {
+        let lost: Bool
+        if let code = error.sqlState {
+            lost = code.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(code)
+        } else {
+            lost = !error.isTimeout
+        }
+        if lost {
+            reportUnreachable(error)
+        }
     }
 
     /// Records that the database could not be reached.
@@ -102,24 +108,38 @@ final class DatabaseAvailability: Service {
         }
     }
 
-    /// Checks `connection` until it fails or the task is cancelled.
+    /// Checks `connection` until it fails, stalls or the task is cancelled; each answered check
+    /// marks the database reachable (a request may have marked it down meanwhile).
     private func watch(_ connection: PostgresConnection) async {
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: checkInterval)
-                _ = try await connection.guardedQuery("select 1", logger: logger)
-            } catch is CancellationError {
-                return
             } catch {
-                reportUnreachable(DatabaseError(error))
                 return
             }
+            let logger = logger
+            let failure: DatabaseError? = await Deadline.run(within: answerTimeout) {
+                do {
+                    _ = try await connection.guardedQuery("select 1", logger: logger)
+                    return nil
+                } catch {
+                    return DatabaseError(error)
+                }
+            }
+            if Task.isCancelled {
+                return
+            }
+            if let failure {
+                reportUnreachable(failure.isTimeout ? DatabaseError(sqlState: nil, message: "no answer to the check within \(answerTimeout)") : failure)
+                return
+            }
+            markReachable()
         }
     }
 
     private func markReachable() {
         let previous = current.withLockedValue { state -> State in
-            defer { if case .down = state { state = .recovering(since: .now) } }
+            defer { state = .up }
             return state
         }
         if case .down(let since) = previous {
@@ -127,7 +147,88 @@ final class DatabaseAvailability: Service {
         }
     }
 
+    /// A new watch connection, or nil when none opened within ``answerTimeout``.
+    ///
+    /// A connection attempt does not stop on cancellation (PostgresNIO bounds only the TCP
+    /// connect, not the start-up exchange, which a stalled network holds forever), so it runs
+    /// apart and is abandoned at the deadline; if it opens later, it is closed.
     private func connect() async -> PostgresConnection? {
-        try? await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+        let attempt = ConnectionAttempt()
+        let (configuration, logger) = (configuration, logger)
+        Task {
+            let connection = try? await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            if !attempt.deliver(connection) {
+                try? await connection?.close()
+            }
+        }
+        return await Deadline.run(within: answerTimeout) { await attempt.connection() }
+    }
+}
+
+/// One connection attempt of the watch, handed over once: to the waiter if it still waits, or
+/// refused (and then closed by the attempt) once the waiter gave up.
+private final class ConnectionAttempt: Sendable {
+    private enum State {
+        case pending
+        case waiting(CheckedContinuation<PostgresConnection?, Never>)
+        case delivered(PostgresConnection?)
+        case abandoned
+    }
+
+    private let state = NIOLockedValueBox(State.pending)
+
+    /// The connection once the attempt succeeds; nil when it fails or the task is cancelled.
+    func connection() async -> PostgresConnection? {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let ready: PostgresConnection?? = state.withLockedValue { state in
+                    switch state {
+                    case .pending:
+                        state = .waiting(continuation)
+                        return .none
+                    case .delivered(let connection):
+                        return .some(connection)
+                    case .waiting, .abandoned:
+                        return .some(nil)
+                    }
+                }
+                if let ready {
+                    continuation.resume(returning: ready)
+                }
+            }
+        } onCancel: {
+            let waiting: CheckedContinuation<PostgresConnection?, Never>? = state.withLockedValue { state in
+                switch state {
+                case .pending:
+                    state = .abandoned
+                    return nil
+                case .waiting(let continuation):
+                    state = .abandoned
+                    return continuation
+                case .delivered, .abandoned:
+                    return nil
+                }
+            }
+            waiting?.resume(returning: nil)
+        }
+    }
+
+    /// Hands the attempt's outcome to the waiter; false when the waiter gave up (the caller then
+    /// closes `connection`).
+    func deliver(_ connection: PostgresConnection?) -> Bool {
+        let waiting: (CheckedContinuation<PostgresConnection?, Never>?, Bool) = state.withLockedValue { state in
+            switch state {
+            case .pending:
+                state = .delivered(connection)
+                return (nil, true)
+            case .waiting(let continuation):
+                state = .delivered(connection)
+                return (continuation, true)
+            case .delivered, .abandoned:
+                return (nil, false)
+            }
+        }
+        waiting.0?.resume(returning: connection)
+        return waiting.1
     }
 }

@@ -1,31 +1,61 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// Runs work against a deadline.
+/// Bounds work by cancelling it at a deadline.
+///
+/// Everything the bridge awaits ends promptly on cancellation: a wait for a pooled connection is
+/// abandoned, a statement already sent is stopped by closing its connection
+/// (`PostgresConnection.guardedQuery`), a key fetch is abandoned. So a deadline needs no race
+/// between the work and a timer, whose loser would still have to be awaited: the work is
+/// cancelled when its time is up, and answers for itself (it knows whether its statement was
+/// sent, which decides between "not applied" and "outcome unknown").
 enum Deadline {
-    /// Runs `work` beside a timer; returns its result, or nil when `duration` passed first. The
-    /// work is then cancelled: a wait for a connection ends at once, and a statement already sent
-    /// is bounded by `statement_timeout`.
+    /// Runs `work` in a child task that is cancelled once `duration` has passed, and returns
+    /// what it returns.
     ///
-    /// The timer is an event-loop timer: `Task.sleep` would go through Dispatch's timer thread,
-    /// which cost the bridge about a tenth of its CPU per request.
-    static func run<T: Sendable>(within duration: Duration, _ work: @escaping @Sendable () async -> T) async -> T? {
-        await withTaskGroup(of: T?.self) { group in
-            group.addTask { await work() }
-            group.addTask {
-                let nanoseconds = duration.components.seconds * 1_000_000_000
-                    + duration.components.attoseconds / 1_000_000_000
-                let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(nanoseconds)) {}
-                await withTaskCancellationHandler {
-                    _ = try? await timer.futureResult.get()
-                } onCancel: {
-                    timer.cancel()
-                }
-                return nil
+    /// The timer is an event-loop timer, and the child an `async let`: `Task.sleep` would go
+    /// through Dispatch's timer thread, and a task group costs a heap allocation.
+    static func run<T: Sendable>(within duration: Duration, _ work: @escaping @Sendable () async -> T) async -> T {
+        let alarm = CancellationAlarm()
+        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
+        let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? MultiThreadedEventLoopGroup.singleton.any()
+        let timer = loop.scheduleTask(in: .nanoseconds(nanoseconds)) { alarm.ring() }
+        async let outcome = alarm.watching(work)
+        let value = await outcome
+        timer.cancel()
+        return value
+    }
+}
+
+/// Cancels the task it watches when rung.
+///
+/// `UnsafeCurrentTask` may only be used while its task runs: the lock makes ``ring()`` and the
+/// end of ``watching(_:)`` exclusive, so the task is cancelled only while `watching` still runs
+/// in it.
+private final class CancellationAlarm: @unchecked Sendable {
+    private let lock = NIOLock()
+    private var task: UnsafeCurrentTask?
+    private var rung = false
+
+    /// Runs `work` in the current task, cancelling it if the alarm rings meanwhile (or rang
+    /// before).
+    func watching<T>(_ work: () async -> T) async -> T {
+        withUnsafeCurrentTask { current in
+            lock.withLock {
+                task = current
+                if rung { current?.cancel() }
             }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
+        }
+        defer { lock.withLock { task = nil } }
+        return await work()
+    }
+
+    /// Cancels the watched task, now or as soon as it starts.
+    func ring() {
+        lock.withLock {
+            rung = true
+            task?.cancel()
         }
     }
 }

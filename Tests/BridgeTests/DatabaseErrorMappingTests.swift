@@ -7,7 +7,16 @@ import Testing
 @Suite("Database errors as PostgREST answers them")
 struct DatabaseErrorMappingTests {
     private func mapped(_ code: String?, role: Identity.Role = .authenticated, message: String = "boom") -> BridgeError {
-        BridgeError(DatabaseError(sqlState: code, message: message, detail: "the detail", hint: "the hint"), role: role, requestID: "r-1")
+        BridgeError(
+            DatabaseError(sqlState: code, message: message, detail: "the detail", hint: "the hint"), role: role, requestID: "r-1",
+            kind: .write)
+    }
+
+    /// A call that got no word from the server: sent or not, timed out or not.
+    private func unanswered(sent: Bool, timedOut: Bool, kind: BridgeError.CallKind) -> BridgeError {
+        var error = timedOut ? DatabaseError.timedOut(mayHaveRun: sent) : DatabaseError(sqlState: nil, message: "the connection broke")
+        error.mayHaveRun = sent
+        return BridgeError(error, role: .authenticated, requestID: "r-1", kind: kind)
     }
 
     @Test("PostgREST's status table: conflicts, not found, raise, privileges by role")
@@ -34,6 +43,42 @@ struct DatabaseErrorMappingTests {
             #expect(error.headers[.retryAfter] == "1")
         }
         #expect(mapped("53400").status == .internalServerError)
+    }
+
+    @Test("a write sent without an answer is 504 08007, outcome unknown: Retry-After only when it is idempotent")
+    func outcomeUnknown() {
+        for timedOut in [false, true] {
+            let write = unanswered(sent: true, timedOut: timedOut, kind: .write)
+            #expect(write.status == .gatewayTimeout)
+            #expect(write.code == "08007")
+            #expect(write.headers[.retryAfter] == nil, "retrying a write of unknown outcome could apply it twice")
+            #expect(write.message.contains("may or may not"))
+            let keyed = unanswered(sent: true, timedOut: timedOut, kind: .idempotentWrite)
+            #expect(keyed.status == .gatewayTimeout)
+            #expect(keyed.code == "08007")
+            #expect(keyed.headers[.retryAfter] == "1")
+            #expect(keyed.hint?.contains("Idempotency-Key") == true)
+        }
+    }
+
+    @Test("nothing sent, or only a read lost: 503 or 504 with Retry-After, nothing applied")
+    func notApplied() {
+        for kind in [BridgeError.CallKind.write, .idempotentWrite, .read] {
+            let unsent = unanswered(sent: false, timedOut: false, kind: kind)
+            #expect(unsent.status == .serviceUnavailable)
+            #expect(unsent.code == "PGRST000")
+            #expect(unsent.headers[.retryAfter] == "1")
+            let late = unanswered(sent: false, timedOut: true, kind: kind)
+            #expect(late.status == .gatewayTimeout)
+            #expect(late.code == "PGRST003")
+            #expect(late.headers[.retryAfter] == "1")
+        }
+        let lostRead = unanswered(sent: true, timedOut: false, kind: .read)
+        #expect(lostRead.status == .serviceUnavailable)
+        #expect(lostRead.headers[.retryAfter] == "1")
+        let lateRead = unanswered(sent: true, timedOut: true, kind: .read)
+        #expect(lateRead.status == .gatewayTimeout)
+        #expect(lateRead.code == "PGRST003")
     }
 
     @Test("a function's own errors reach the caller with message, detail and hint")

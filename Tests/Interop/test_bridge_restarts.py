@@ -267,6 +267,84 @@ class BridgeRestartTests(RestartTestCase):
         self.assertEqual([row["name"] for row in self.list_organizations().json()], ["After"])
         self.assertEqual(self.bridge.stop(signal.SIGINT), 0, "smta serve's exit status after SIGINT")
 
+    def hold_organization_and_rename(self, organization, callers):
+        """Locks the organization's row, starts ``callers`` renames of it (each waits in
+        PostgreSQL, in flight), and returns the lock's connection, the threads and their answers."""
+        blocker = psycopg.connect(database_url, connect_timeout=5)
+        blocker.execute("select 1 from core.organizations where id = %s for update", (organization,))
+        answers = [None] * callers
+
+        def rename(index):
+            try:
+                answers[index] = self.rpc(
+                    "update_organization", {"p_id": organization, "p_name": f"Renamed {index}"}, timeout=30)
+            except OSError as error:
+                answers[index] = error
+
+        threads = [threading.Thread(target=rename, args=(index,)) for index in range(callers)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while database.value("select count(*) from pg_stat_activity "
+                             "where datname = current_database() and wait_event_type = 'Lock'") < min(callers, 16):
+            self.assertLess(time.monotonic(), deadline, "the renames never reached PostgreSQL")
+            time.sleep(0.05)
+        # The pool's 16 connections wait on the lock; the other calls, on loopback, have been
+        # read by the bridge by now and wait for a connection.
+        time.sleep(0.5)
+        return blocker, threads, answers
+
+    def test_sigterm_under_load_answers_every_accepted_request_and_refuses_new_connections(self):
+        self.bridge.start()
+        self.bridge.wait_for_health(200)
+        organization = self.rpc("create_organization", {"p_name": "Loaded"}).json()[0]["id"]
+        # 24 calls in flight over a pool of 16: 16 wait on the row lock, 8 for a connection.
+        blocker, threads, answers = self.hold_organization_and_rename(organization, 24)
+        try:
+            self.bridge.send_signal(signal.SIGTERM)
+            time.sleep(1.0)
+            self.assertTrue(self.bridge.running, "the bridge exited with requests in flight")
+            with self.assertRaises(OSError, msg="a new connection was accepted after SIGTERM"):
+                call(self.bridge.url, "GET", "/health", timeout=2)
+            blocker.commit()
+        finally:
+            blocker.close()
+        for thread in threads:
+            thread.join(30)
+        failures = [answer for answer in answers if isinstance(answer, Exception) or answer is None]
+        self.assertEqual(failures, [], "requests accepted before SIGTERM got no answer")
+        self.assertEqual([answer.status for answer in answers], [200] * 24, [answer.body for answer in answers])
+        self.assertEqual(self.bridge.wait(timeout=10), 0, "smta serve's exit status after SIGTERM")
+        name = database.value("select name from core.organizations where id = %s::uuid", (organization,))
+        self.assertIn(name, {f"Renamed {index}" for index in range(24)})
+
+    def test_a_drain_longer_than_drain_timeout_is_cut_short(self):
+        self.bridge = Bridge("drain_timeout", {
+            "SMTA_ADAPTER": "supabase",
+            "SMTA_DATABASE_URL": database_url,
+            "SMTA_JWT_SECRET": tokens.secret,
+            "SMTA_DRAIN_TIMEOUT": "2",
+        })
+        self.bridge.start()
+        self.bridge.wait_for_health(200)
+        organization = self.rpc("create_organization", {"p_name": "Stuck"}).json()[0]["id"]
+        blocker, threads, answers = self.hold_organization_and_rename(organization, 2)
+        try:
+            signalled = time.monotonic()
+            self.bridge.send_signal(signal.SIGTERM)
+            self.bridge.wait(timeout=15)
+            self.assertLess(time.monotonic() - signalled, 6, "the bridge outlived its drain_timeout of 2 s")
+        finally:
+            blocker.rollback()
+            blocker.close()
+        for thread in threads:
+            thread.join(30)
+        # A call cut short may or may not have been applied (PostgreSQL finishes a statement whose
+        # client left): what matters is that no answer claimed it was.
+        for answer in answers:
+            if not isinstance(answer, Exception) and answer is not None:
+                self.assertNotEqual(answer.status, 200, "a call cut short by the drain timeout was answered 200")
+
 
 if __name__ == "__main__":
     main()

@@ -16,13 +16,24 @@ extension BridgeError {
     /// for the others, which can quote SQL text or internals, the client gets the SQLSTATE and
     /// the request id, and the log gets the rest.
     ///
+    /// A failure without the server's word says truthfully whether the call was applied:
+    /// `Retry-After` is sent only when retrying the same request is safe.
+    /// - Nothing was sent (no connection, or none in time): 503 `PGRST000`, or 504 `PGRST003`
+    ///   past the deadline, with `Retry-After` — nothing was applied.
+    /// - The call was sent and no answer came (the connection broke, or was closed at the
+    ///   deadline): a read is answered as above (it changed nothing); a write is 504 `08007`
+    ///   (SQLSTATE "transaction resolution unknown"): it may or may not have committed. With
+    ///   `Retry-After` when the write is idempotent (an `Idempotency-Key`, a webhook event id),
+    ///   without it otherwise.
+    ///
     /// - Parameters:
     ///   - error: the database error.
     ///   - role: the caller's role, which decides 401 or 403 for `42501`.
     ///   - requestID: quoted to the client when the message is withheld.
-    init(_ error: DatabaseError, role: Identity.Role, requestID: String) {
+    ///   - kind: what a retry of the call would do.
+    init(_ error: DatabaseError, role: Identity.Role, requestID: String, kind: CallKind) {
         guard let code = error.sqlState, code.count == 5 else {
-            self = .databaseUnavailable(retryAfterSeconds: 1)
+            self = .unanswered(error, kind: kind)
             return
         }
         if let status = Self.unavailableStatus(code) {
@@ -38,6 +49,41 @@ extension BridgeError {
                 status: status, code: code, message: "The database could not complete the call",
                 details: "Request \(requestID); the server log has the details.")
         }
+    }
+
+    /// What a retry of a call would do, which decides how an unanswered call is reported.
+    enum CallKind: Sendable {
+        /// A read (`STABLE` or `IMMUTABLE`): retrying changes nothing.
+        case read
+        /// A write applied at most once whatever the retries (an `Idempotency-Key`, a webhook).
+        case idempotentWrite
+        /// A write that a retry could apply twice.
+        case write
+    }
+
+    /// The answer for a call that got no word from the server (see ``init(_:role:requestID:kind:)``).
+    private static func unanswered(_ error: DatabaseError, kind: CallKind) -> BridgeError {
+        if error.mayHaveRun && kind != .read {
+            var answer = BridgeError(
+                status: .gatewayTimeout, code: "08007",
+                message: "The call was sent to the database but no answer came: it may or may not have been applied",
+                hint: kind == .idempotentWrite
+                    ? "Retry with the same Idempotency-Key: an applied call is answered from its record, not applied twice."
+                    : "Check whether it was applied before calling again, or send an Idempotency-Key header with writes.")
+            if kind == .idempotentWrite {
+                answer.headers[.retryAfter] = "1"
+            }
+            return answer
+        }
+        if error.isTimeout {
+            var answer = BridgeError(
+                status: .gatewayTimeout, code: "PGRST003",
+                message: "The request timed out before the database answered; nothing was applied",
+                hint: "Retry in a moment.")
+            answer.headers[.retryAfter] = "1"
+            return answer
+        }
+        return .databaseUnavailable(retryAfterSeconds: 1)
     }
 
     /// 503 for codes meaning the database is unreachable, restarting or out of connections.

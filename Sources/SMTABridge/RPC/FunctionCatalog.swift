@@ -54,8 +54,8 @@ actor FunctionCatalog {
         return snapshot.withLockedValue { $0?[name] } ?? []
     }
 
-    /// Reloads every `refreshInterval` until the calling task is cancelled; failures are logged
-    /// and the previous catalog stays in use.
+    /// Reloads every `refreshInterval` until the calling task is cancelled, each reload bounded
+    /// by the same interval; failures are logged and the previous catalog stays in use.
     func refreshPeriodically() async {
         while !Task.isCancelled {
             do {
@@ -63,10 +63,17 @@ actor FunctionCatalog {
             } catch {
                 return
             }
-            do {
-                try await reload()
-            } catch {
-                logger.debug("catalog refresh failed: \(DatabaseError(error))")
+            // Bounded, so that a stalled connection cannot hold a pooled connection for good.
+            let failure: DatabaseError? = await Deadline.run(within: refreshInterval) {
+                do {
+                    try await self.reload()
+                    return nil
+                } catch {
+                    return DatabaseError(error)
+                }
+            }
+            if let failure {
+                logger.debug("catalog refresh failed: \(failure)")
             }
         }
     }

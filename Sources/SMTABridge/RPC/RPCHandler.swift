@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -17,6 +18,8 @@ struct RPCHandler: Sendable {
     let catalog: FunctionCatalog
     let availability: DatabaseAvailability
     let maxBodySize: Int
+    /// How long an `Idempotency-Key` and its result are kept.
+    let idempotencyWindow: Duration
 
     /// Media type asking for a single object instead of an array.
     static let objectMediaType = "application/vnd.pgrst.object+json"
@@ -24,6 +27,7 @@ struct RPCHandler: Sendable {
     /// Answers one call; `readOnly` is true for `GET`, whose arguments come from the query.
     func respond(to request: Request, context: some RequestContext, readOnly: Bool) async -> Response {
         var role = Identity.Role.anon
+        var kind = BridgeError.CallKind.write
         var timing = ServerTiming()
         do {
             let name = try context.parameters.require("function")
@@ -78,27 +82,60 @@ struct RPCHandler: Sendable {
                 parameters: resultParameters, headers: request.headers, readsRangeHeader: request.method == .get,
                 function: function)
             let statement = CallStatement.make(function, arguments: arguments, options: options)
-            let result = try await timing.measure("transaction") {
-                try await gate.call(statement.text, arguments: statement.parameter, as: identity)
+            let wantsObject = Self.wantsObject(request.headers)
+            let key = function.isReadOnly
+                ? nil : try idempotencyKey(request.headers, function: function, statement: statement, wantsObject: wantsObject)
+            kind = function.isReadOnly ? .read : key == nil ? .write : .idempotentWrite
+            let (result, replayed) = try await timing.measure("transaction") {
+                if let key {
+                    return try await gate.call(statement.text, arguments: statement.parameter, as: identity, once: key)
+                }
+                return (try await gate.call(statement.text, arguments: statement.parameter, as: identity), false)
             }
             var response = try Self.response(
-                result, statement: statement, options: options, shape: function.shape,
-                wantsObject: Self.wantsObject(request.headers))
+                result, statement: statement, options: options, shape: function.shape, wantsObject: wantsObject)
             response.headers[.serverTiming] = timing.header
+            if replayed {
+                response.headers[.idempotentReplayed] = "true"
+            }
             return response
         } catch let error as BridgeError {
             return timing.stamp(error.response())
         } catch let error as DatabaseError {
-            let answer = BridgeError(error, role: role, requestID: context.id)
-            if answer.status == .serviceUnavailable {
-                availability.reportUnreachable(error)
-            }
+            availability.noteFailure(error)
             context.logger.info("database refused the call", metadata: ["error": "\(error)"])
-            return timing.stamp(answer.response())
+            return timing.stamp(BridgeError(error, role: role, requestID: context.id, kind: kind).response())
+        } catch where Task.isCancelled {
+            // The budget ran out before the database was reached (a slow key fetch, a body that
+            // trickles in): nothing was applied.
+            context.logger.notice("request exceeded its time budget", metadata: ["error": "\(error)"])
+            return timing.stamp(BridgeError(.timedOut(mayHaveRun: false), role: role, requestID: context.id, kind: kind).response())
         } catch {
             context.logger.error("unexpected failure", metadata: ["error": "\(String(reflecting: error))"])
             return timing.stamp(BridgeError.internalError(requestID: context.id).response())
         }
+    }
+
+    /// The request's `Idempotency-Key`, bound to what the request asks: the function, the
+    /// statement (result options included) and the arguments; nil without the header.
+    private func idempotencyKey(
+        _ headers: HTTPFields, function: RPCFunction, statement: CallStatement, wantsObject: Bool
+    ) throws(BridgeError) -> IdempotencyKey? {
+        guard let value = headers[.idempotencyKey] else {
+            return nil
+        }
+        var digest = SHA256()
+        for part in [function.signature, statement.text, statement.parameter, wantsObject ? "object" : "any"] {
+            digest.update(data: Array(part.utf8))
+            digest.update(data: [0])
+        }
+        let hash = String(decoding: ConstantTime.hex(digest.finalize()), as: UTF8.self)
+        guard let key = IdempotencyKey(key: value, requestHash: hash, window: idempotencyWindow) else {
+            throw BridgeError(
+                status: .badRequest, code: "22023", message: "An Idempotency-Key must be 1 to 255 visible ASCII characters",
+                hint: "Send a fresh random value, e.g. a UUID, with each new request; the same value with its retries.")
+        }
+        return key
     }
 
     private func body(of request: Request) async throws -> RPCArguments {
@@ -231,4 +268,11 @@ struct RPCHandler: Sendable {
         headers[.contentType] = contentType
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
     }
+}
+
+extension HTTPField.Name {
+    /// `Idempotency-Key`: a client's key under which a write is applied at most once.
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    /// `Idempotent-Replayed`: `true` on an answer taken from the record of an earlier call.
+    static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
 }

@@ -15,20 +15,17 @@ struct HealthRoute: Sendable {
         if up {
             let client = client
             let logger = context.logger
-            let answered: Result<Void, DatabaseError>? = await Deadline.run(within: .seconds(2)) {
+            let failure: DatabaseError? = await Deadline.run(within: .seconds(2)) {
                 do {
                     _ = try await client.withConnection { try await $0.guardedQuery("select 1", logger: logger) }
-                    return .success(())
+                    return nil
                 } catch {
-                    return .failure(DatabaseError(error))
+                    return DatabaseError(error)
                 }
             }
-            if case .failure(let error) = answered ?? .failure(DatabaseError(sqlState: nil, message: "no answer within 2 s")) {
+            if let failure {
                 up = false
-                let reason = DatabaseError(error)
-                if reason.isConnectionFailure || reason.sqlState?.hasPrefix("08") == true || reason.sqlState?.hasPrefix("57P0") == true {
-                    availability.reportUnreachable(reason)
-                }
+                availability.noteFailure(failure)
             }
         }
         let body = up ? #"{"status":"ok","database":"up"}"# : #"{"status":"unavailable","database":"down"}"#

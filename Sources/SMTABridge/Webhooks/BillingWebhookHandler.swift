@@ -96,10 +96,9 @@ struct BillingWebhookHandler: Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
         } catch {
             let failure = DatabaseError(error)
-            let answer = BridgeError(failure, role: .serviceRole, requestID: context.id)
-            if answer.status == .serviceUnavailable {
-                availability.reportUnreachable(failure)
-            }
+            // Recorded once by event id: a redelivery is always safe.
+            let answer = BridgeError(failure, role: .serviceRole, requestID: context.id, kind: .idempotentWrite)
+            availability.noteFailure(failure)
             context.logger.error("billing event not recorded", metadata: ["provider": "\(provider)", "error": "\(failure)"])
             return answer.response()
         }
