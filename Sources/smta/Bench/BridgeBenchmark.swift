@@ -79,7 +79,7 @@ struct BridgeBenchmark: AsyncParsableCommand {
         // The statement the bridge builds for this call (a set of rows, no arguments).
         let statement = #"select coalesce(pg_catalog.json_agg(_r), '[]') from public."list_my_organizations"() as _r"#
         let direct = """
-            select core.gate_call('authenticated', '\(userID.uuidString.lowercased())', '\(claims)', null, null, null, null, '\(statement.replacingOccurrences(of: "'", with: "''"))', '{}')::text;
+            select core.gate_call('authenticated', '\(userID.uuidString.lowercased())', '\(claims)', null, null, null, null, false, '\(statement.replacingOccurrences(of: "'", with: "''"))', '{}')::text;
             """
         let handWritten = """
             BEGIN;
@@ -130,14 +130,14 @@ struct BridgeBenchmark: AsyncParsableCommand {
     }
 
     /// The user and one organization of theirs, created through the API as that user.
-    private static func seed(_ url: DatabaseURL, userID: UUID, claims: String) async throws {
+    static func seed(_ url: DatabaseURL, userID: UUID, claims: String) async throws {
         let logger = Logger(label: "smta.bench")
         try await url.withConnection(logger: logger) { connection in
             _ = try await connection.guardedQuery(
                 "insert into core.users_meta (id, email) values (\(userID), 'bench@example.com') on conflict do nothing", logger: logger)
             _ = try await connection.guardedQuery(
                 """
-                select core.gate_call('authenticated', \(userID), \(claims), null, null, null, null,
+                select core.gate_call('authenticated', \(userID), \(claims), null, null, null, null, false,
                     'select pg_catalog.to_json(r) from public.create_organization(p_name => ''Bench'') r', '{}')
                 """, logger: logger)
         }

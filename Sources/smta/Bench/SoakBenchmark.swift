@@ -1,0 +1,167 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOPosix
+import SMTABridge
+import SMTACore
+import SMTADev
+import SMTASupabase
+
+/// `smta bench soak`: the bridge under steady load for minutes, watching its memory and file
+/// descriptors, to tell a leak from warm-up.
+///
+/// An in-process bridge (Supabase adapter, a throwaway cluster) serves `list_my_organizations`
+/// to `wrk` for `--minutes`; this process's resident memory and open descriptors are sampled
+/// every few seconds. Reported: RSS at the end of the warm-up and at the end, their growth, the
+/// descriptors before, during and after the load, and the non-2xx answers. Goals: growth after
+/// warm-up ≤ 10 %, no 5xx (no non-2xx at all), descriptors back to where they were.
+struct SoakBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "soak",
+        abstract: "Keep the bridge under load for minutes and watch its memory and file descriptors.")
+
+    @Option(help: "Minutes of load.")
+    var minutes = 10.0
+    @Option(help: "Seconds of the load counted as warm-up.")
+    var warmupSeconds = 60
+    @Option(help: "Concurrent HTTP connections (and pool size).")
+    var clients = 16
+    @Option(help: "Write the figures as JSON to this file.")
+    var json: String?
+
+    func run() async throws {
+        let binaries = try PostgresBinaries.locate()
+        let scratch = FileManager.default.temporaryDirectory.path + "/smta-soak-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let cluster = LocalCluster(directory: scratch + "/postgres", port: try LocalCluster.freePort(), binaries: binaries)
+        Console.line("Starting a throwaway PostgreSQL cluster…")
+        try cluster.create()
+        try cluster.start(durable: false)
+        defer { try? cluster.stop(immediate: true) }
+        let url = cluster.url()
+        try await Migrator(migrations: AdapterChoice.supabase.migrations).migrate(url)
+        let secret = String(repeating: "s", count: 40)
+        let userID = UUID()
+        let claims = #"{"aud":"authenticated","sub":"\#(userID.uuidString.lowercased())","role":"authenticated","email":"bench@example.com"}"#
+        try await BridgeBenchmark.seed(url, userID: userID, claims: claims)
+        let token = DevToken.supabase(userID: userID, email: "bench@example.com", secret: secret, lifetime: 86400)
+
+        var logger = Logger(label: "smta.bench.soak")
+        logger.logLevel = .critical
+        let bridge = Bridge(
+            adapter: try SupabaseAdapter(settings: SupabaseSettings(jwtSecret: secret)), database: url,
+            settings: BridgeSettings(port: 0, poolSize: clients), logger: logger)
+        let listening = AsyncStream<Int>.makeStream()
+        let server = Task { try await bridge.run(gracefulShutdownSignals: []) { listening.continuation.yield($0) } }
+        defer { server.cancel() }
+        var port = 0
+        for await bound in listening.stream {
+            port = bound
+            break
+        }
+
+        let seconds = Int(minutes * 60)
+        let descriptorsBefore = ProcessSample.now().descriptors
+        Console.line("Soaking for \(seconds) s with \(clients) connections…")
+        let (clients, endpoint) = (clients, "http://127.0.0.1:\(port)/rpc/list_my_organizations")
+        let load = Task {
+            try await NIOThreadPool.singleton.runIfActive {
+                try ProcessRunner.run(
+                    "wrk", ["-t2", "-c\(clients)", "-d\(seconds)s", "--latency", "-H", "Authorization: Bearer \(token)", endpoint])
+            }
+        }
+        let started = ContinuousClock.now
+        var samples: [(seconds: Double, sample: ProcessSample)] = []
+        while started.duration(to: .now) < .seconds(seconds) {
+            try await Task.sleep(for: .seconds(5))
+            samples.append((HTTPProbe.seconds(since: started), ProcessSample.now()))
+        }
+        let output = try await load.value
+        try await Task.sleep(for: .seconds(3))
+        let after = ProcessSample.now()
+
+        let report = SoakReport(
+            samples: samples, warmupSeconds: Double(warmupSeconds), descriptorsBefore: descriptorsBefore,
+            descriptorsAfter: after.descriptors, wrkOutput: output)
+        Console.line(report.table)
+        if let json {
+            try report.json.write(toFile: json, atomically: true, encoding: .utf8)
+        }
+        guard report.passed else {
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// This process's resident memory and open file descriptors.
+struct ProcessSample {
+    /// Resident set size, in kibibytes (`VmRSS`).
+    var residentKiB: Int
+    /// Open file descriptors.
+    var descriptors: Int
+
+    /// Reads `/proc/self`.
+    static func now() -> ProcessSample {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
+            .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") } ?? 0
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
+        return ProcessSample(residentKiB: rss, descriptors: descriptors)
+    }
+}
+
+/// The figures of a soak and their verdict.
+struct SoakReport {
+    let samples: [(seconds: Double, sample: ProcessSample)]
+    let warmupSeconds: Double
+    let descriptorsBefore: Int
+    let descriptorsAfter: Int
+    let wrkOutput: String
+
+    private var afterWarmup: [ProcessSample] { samples.filter { $0.seconds >= warmupSeconds }.map(\.sample) }
+    private var rssAtWarmup: Int { afterWarmup.first?.residentKiB ?? 0 }
+    private var rssAtEnd: Int { afterWarmup.last?.residentKiB ?? 0 }
+    private var rssPeak: Int { afterWarmup.map(\.residentKiB).max() ?? 0 }
+    /// Growth of the resident memory from the end of warm-up to the end, in percent.
+    var growth: Double { rssAtWarmup == 0 ? 0 : Double(rssAtEnd - rssAtWarmup) * 100 / Double(rssAtWarmup) }
+    private var nonSuccess: Int { Self.number(after: "Non-2xx or 3xx responses:", in: wrkOutput) }
+    private var socketErrors: Bool { wrkOutput.contains("Socket errors") }
+    private var requestsPerSecond: Double { Double(Self.text(after: "Requests/sec:", in: wrkOutput)) ?? 0 }
+    private var descriptorsPeak: Int { samples.map(\.sample.descriptors).max() ?? 0 }
+
+    /// Whether growth ≤ 10 %, every answer 2xx, and the descriptors back within 2 of the start.
+    var passed: Bool {
+        growth <= 10 && nonSuccess == 0 && !socketErrors && descriptorsAfter <= descriptorsBefore + 2 && !afterWarmup.isEmpty
+    }
+
+    var table: String {
+        [
+            "",
+            "Soak: \(samples.last.map { Int($0.seconds) } ?? 0) s, \(String(format: "%.0f", requestsPerSecond)) requests/s",
+            "  RSS after \(Int(warmupSeconds)) s warm-up: \(rssAtWarmup / 1024) MiB; at the end: \(rssAtEnd / 1024) MiB; peak \(rssPeak / 1024) MiB; growth \(String(format: "%.1f", growth)) % (goal ≤ 10 %)",
+            "  file descriptors: \(descriptorsBefore) before, \(descriptorsPeak) at most during, \(descriptorsAfter) after",
+            "  non-2xx answers: \(nonSuccess)\(socketErrors ? "; socket errors (see wrk)" : "")",
+            "  RSS samples (s: MiB): " + samples.map { "\(Int($0.seconds)): \($0.sample.residentKiB / 1024)" }.joined(separator: ", "),
+            passed ? "PASSED" : "FAILED",
+        ].joined(separator: "\n")
+    }
+
+    var json: String {
+        let series = samples.map { "[\(Int($0.seconds)),\($0.sample.residentKiB),\($0.sample.descriptors)]" }.joined(separator: ",")
+        return "{\"requests_per_second\":\(String(format: "%.0f", requestsPerSecond)),\"rss_warmup_kib\":\(rssAtWarmup),"
+            + "\"rss_end_kib\":\(rssAtEnd),\"rss_peak_kib\":\(rssPeak),\"growth_percent\":\(String(format: "%.2f", growth)),"
+            + "\"fds_before\":\(descriptorsBefore),\"fds_peak\":\(descriptorsPeak),\"fds_after\":\(descriptorsAfter),"
+            + "\"non_2xx\":\(nonSuccess),\"samples\":[\(series)],\"passed\":\(passed)}\n"
+    }
+
+    private static func text(after label: String, in output: String) -> Substring {
+        guard let range = output.range(of: label) else { return "" }
+        return output[range.upperBound...].drop { $0 == " " }.prefix { !$0.isWhitespace }
+    }
+
+    private static func number(after label: String, in output: String) -> Int {
+        Int(text(after: label, in: output)) ?? 0
+    }
+}
