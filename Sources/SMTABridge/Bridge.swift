@@ -75,11 +75,11 @@ public struct Bridge: Sendable {
             inFlight: InFlightRequests(capacity: settings.poolSize), availability: availability,
             cors: CORSMiddleware(credentialedOrigins: settings.corsOrigins))
 
-        let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
-            maxHeaderFieldSize: settings.maxHeaderSize, maxHeaderListSize: settings.maxHeaderSize, maxHeaderFieldCount: 100)
+        let server = GuardedHTTP1Channel.server(
+            idleTimeout: settings.idleTimeout, headerTimeout: settings.headerTimeout, maxHeaderSize: settings.maxHeaderSize)
         let app = Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .seconds(75), httpDecoderConfiguration: decoder)),
+            server: server,
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "smta"),
             services: [
                 LoggedService(name: "PostgreSQL pool", base: client, logger: logger),

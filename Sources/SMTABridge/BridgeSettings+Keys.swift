@@ -13,6 +13,10 @@ extension Configuration.Key {
     public static let statementTimeout = Configuration.Key("statement_timeout")
     /// The largest request body the bridge reads, in bytes (default 1048576).
     public static let maxBodySize = Configuration.Key("max_body_size")
+    /// Seconds a keep-alive connection may stay idle between requests (default 75).
+    public static let idleTimeout = Configuration.Key("idle_timeout")
+    /// Seconds a client may take to send a request's header section (default 10).
+    public static let headerTimeout = Configuration.Key("header_timeout")
     /// Browser origins allowed to call the bridge *with credentials* (cookies), comma-separated;
     /// every other origin may call it without credentials, as PostgREST allows by default.
     public static let corsOrigins = Configuration.Key("cors_origins")
@@ -25,7 +29,8 @@ extension Configuration.Key {
 extension BridgeSettings {
     /// Every configuration key the bridge reads.
     public static let configurationKeys: [Configuration.Key] = [
-        .host, .port, .poolSize, .requestTimeout, .statementTimeout, .maxBodySize, .corsOrigins,
+        .host, .port, .poolSize, .requestTimeout, .statementTimeout, .maxBodySize, .idleTimeout, .headerTimeout,
+        .corsOrigins,
         .stripeWebhookSecret, .lemonSqueezyWebhookSecret,
     ]
 }

@@ -17,6 +17,11 @@ public struct BridgeSettings: Sendable {
     public var maxBodySize: Int
     /// The largest header section accepted, in bytes.
     public var maxHeaderSize: Int
+    /// How long a keep-alive connection may stay idle between requests before it is closed.
+    public var idleTimeout: Duration
+    /// How long a client may take to send a request's header section before its connection is
+    /// closed (a slowloris defence).
+    public var headerTimeout: Duration
     /// How often the function catalog is re-read in the background.
     public var catalogRefreshInterval: Duration
     /// The key of SMTA's secret encryption (`app.secrets_key`), if configured.
@@ -35,6 +40,7 @@ public struct BridgeSettings: Sendable {
         host: String = "127.0.0.1", port: Int = 3000, poolSize: Int = 16,
         requestTimeout: Duration = .seconds(30), statementTimeout: Duration = .seconds(15),
         maxBodySize: Int = 1 << 20, maxHeaderSize: Int = 32 << 10,
+        idleTimeout: Duration = .seconds(75), headerTimeout: Duration = .seconds(10),
         catalogRefreshInterval: Duration = .seconds(10), secretsKey: String? = nil,
         stripeWebhookSecrets: [String] = [], lemonSqueezyWebhookSecrets: [String] = [],
         corsOrigins: [String] = [], allowsAnonymousUsers: Bool = false
@@ -46,6 +52,8 @@ public struct BridgeSettings: Sendable {
         self.statementTimeout = statementTimeout
         self.maxBodySize = maxBodySize
         self.maxHeaderSize = maxHeaderSize
+        self.idleTimeout = idleTimeout
+        self.headerTimeout = headerTimeout
         self.catalogRefreshInterval = catalogRefreshInterval
         self.secretsKey = secretsKey
         self.stripeWebhookSecrets = stripeWebhookSecrets
@@ -55,7 +63,8 @@ public struct BridgeSettings: Sendable {
     }
 
     /// Reads `SMTA_HOST`, `SMTA_PORT`, `SMTA_POOL_SIZE`, `SMTA_REQUEST_TIMEOUT`,
-    /// `SMTA_STATEMENT_TIMEOUT`, `SMTA_MAX_BODY_SIZE`, `SMTA_SECRETS_KEY`, the webhook
+    /// `SMTA_STATEMENT_TIMEOUT`, `SMTA_MAX_BODY_SIZE`, `SMTA_IDLE_TIMEOUT`, `SMTA_HEADER_TIMEOUT`,
+    /// `SMTA_SECRETS_KEY`, the webhook
     /// secrets (`SMTA_STRIPE_WEBHOOK_SECRET`, `SMTA_LEMONSQUEEZY_WEBHOOK_SECRET`: one secret, or
     /// several separated by commas while one is being rolled), `SMTA_CORS_ORIGINS` and
     /// `SMTA_ALLOW_ANONYMOUS_USERS`.
@@ -70,6 +79,8 @@ public struct BridgeSettings: Sendable {
         requestTimeout = .milliseconds(Int64(try configuration.number(.requestTimeout, in: 0.1...3600, default: 30) * 1000))
         statementTimeout = .milliseconds(Int64(try configuration.number(.statementTimeout, in: 0.1...3600, default: 15) * 1000))
         maxBodySize = try configuration.integer(.maxBodySize, in: 1024...(1 << 30), default: maxBodySize)
+        idleTimeout = .milliseconds(Int64(try configuration.number(.idleTimeout, in: 0.1...86400, default: 75) * 1000))
+        headerTimeout = .milliseconds(Int64(try configuration.number(.headerTimeout, in: 0.1...3600, default: 10) * 1000))
         if let key = configuration[.secretsKey], !key.isEmpty {
             guard key.utf8.count >= 16 else {
                 throw ConfigurationError(key: Configuration.Key.secretsKey.environmentName, problem: "must be at least 16 characters long")
