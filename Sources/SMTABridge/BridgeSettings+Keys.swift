@@ -5,6 +5,8 @@ extension Configuration.Key {
     public static let host = Configuration.Key("host")
     /// The bridge's port.
     public static let port = Configuration.Key("port")
+    /// The port of the admin listener (`/live`, `/ready`, `/metrics`); unset, none is opened.
+    public static let adminPort = Configuration.Key("admin_port")
     /// The most PostgreSQL connections the bridge opens (default 16).
     public static let poolSize = Configuration.Key("pool_size")
     /// Seconds a bridge request may take, waiting for a connection included (default 30).
@@ -29,7 +31,7 @@ extension Configuration.Key {
 extension BridgeSettings {
     /// Every configuration key the bridge reads.
     public static let configurationKeys: [Configuration.Key] = [
-        .host, .port, .poolSize, .requestTimeout, .statementTimeout, .maxBodySize, .idleTimeout, .headerTimeout,
+        .host, .port, .adminPort, .poolSize, .requestTimeout, .statementTimeout, .maxBodySize, .idleTimeout, .headerTimeout,
         .corsOrigins,
         .stripeWebhookSecret, .lemonSqueezyWebhookSecret,
     ]

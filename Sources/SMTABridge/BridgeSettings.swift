@@ -7,6 +7,8 @@ public struct BridgeSettings: Sendable {
     public var host: String
     /// The port to listen on (default 3000; 0 picks a free one).
     public var port: Int
+    /// The port of the admin listener (`/live`, `/ready`, `/metrics`) on ``host``; nil for none.
+    public var adminPort: Int?
     /// The most PostgreSQL connections the bridge opens.
     public var poolSize: Int
     /// How long one request may take, waiting for a connection included.
@@ -37,7 +39,7 @@ public struct BridgeSettings: Sendable {
 
     /// Creates settings; the defaults suit a bridge in front of one PostgreSQL.
     public init(
-        host: String = "127.0.0.1", port: Int = 3000, poolSize: Int = 16,
+        host: String = "127.0.0.1", port: Int = 3000, adminPort: Int? = nil, poolSize: Int = 16,
         requestTimeout: Duration = .seconds(30), statementTimeout: Duration = .seconds(15),
         maxBodySize: Int = 1 << 20, maxHeaderSize: Int = 32 << 10,
         idleTimeout: Duration = .seconds(75), headerTimeout: Duration = .seconds(10),
@@ -47,6 +49,7 @@ public struct BridgeSettings: Sendable {
     ) {
         self.host = host
         self.port = port
+        self.adminPort = adminPort
         self.poolSize = poolSize
         self.requestTimeout = requestTimeout
         self.statementTimeout = statementTimeout
@@ -62,7 +65,7 @@ public struct BridgeSettings: Sendable {
         self.allowsAnonymousUsers = allowsAnonymousUsers
     }
 
-    /// Reads `SMTA_HOST`, `SMTA_PORT`, `SMTA_POOL_SIZE`, `SMTA_REQUEST_TIMEOUT`,
+    /// Reads `SMTA_HOST`, `SMTA_PORT`, `SMTA_ADMIN_PORT`, `SMTA_POOL_SIZE`, `SMTA_REQUEST_TIMEOUT`,
     /// `SMTA_STATEMENT_TIMEOUT`, `SMTA_MAX_BODY_SIZE`, `SMTA_IDLE_TIMEOUT`, `SMTA_HEADER_TIMEOUT`,
     /// `SMTA_SECRETS_KEY`, the webhook
     /// secrets (`SMTA_STRIPE_WEBHOOK_SECRET`, `SMTA_LEMONSQUEEZY_WEBHOOK_SECRET`: one secret, or
@@ -75,6 +78,13 @@ public struct BridgeSettings: Sendable {
             self.host = host
         }
         port = try configuration.integer(.port, in: 0...65535, default: port)
+        if let text = configuration[.adminPort], !text.isEmpty {
+            let adminPort = try configuration.integer(.adminPort, in: 0...65535, default: 0)
+            guard adminPort == 0 || adminPort != port else {
+                throw ConfigurationError(key: Configuration.Key.adminPort.environmentName, problem: "must differ from the bridge's port")
+            }
+            self.adminPort = adminPort
+        }
         poolSize = try configuration.integer(.poolSize, in: 1...1000, default: poolSize)
         requestTimeout = .milliseconds(Int64(try configuration.number(.requestTimeout, in: 0.1...3600, default: 30) * 1000))
         statementTimeout = .milliseconds(Int64(try configuration.number(.statementTimeout, in: 0.1...3600, default: 15) * 1000))

@@ -37,15 +37,19 @@ final class DatabaseAvailability: Service {
     let recoveryWindow: Duration
 
     private let configuration: PostgresConnection.Configuration
+    private let metrics: BridgeMetrics
     private let logger: Logger
     private let current = NIOLockedValueBox<State>(.down(since: .now))
 
-    /// Creates the monitor; the database counts as down until ``run()`` first reaches it.
+    /// Creates the monitor; the database counts as down until ``run()`` first reaches it. Each
+    /// later transition from reachable to unreachable is counted in `metrics`.
     init(
         configuration: PostgresConnection.Configuration, checkInterval: Duration = .seconds(1),
-        probeInterval: Duration = .milliseconds(250), recoveryWindow: Duration = .seconds(60), logger: Logger
+        probeInterval: Duration = .milliseconds(250), recoveryWindow: Duration = .seconds(60), metrics: BridgeMetrics,
+        logger: Logger
     ) {
         self.configuration = configuration
+        self.metrics = metrics
         self.checkInterval = checkInterval
         self.probeInterval = probeInterval
         self.recoveryWindow = recoveryWindow
@@ -76,6 +80,7 @@ final class DatabaseAvailability: Service {
             return true
         }
         if marked {
+            metrics.recordOutage()
             logger.warning("database unreachable; answering 503 until it returns", metadata: ["error": "\(error)"])
         }
     }

@@ -19,6 +19,12 @@ final class InFlightRequests: Sendable {
         }
     }
 
+    /// The calls in flight now, and how many of them exceed the capacity (and so may be waiting
+    /// for a connection).
+    var counts: (inFlight: Int, waiting: Int) {
+        count.withLockedValue { ($0, max(0, $0 - capacity)) }
+    }
+
     /// Counts a call out.
     func leave() {
         count.withLockedValue { $0 -= 1 }
