@@ -19,6 +19,8 @@ extension Configuration.Key {
     public static let idleTimeout = Configuration.Key("idle_timeout")
     /// Seconds a client may take to send a request's header section (default 10).
     public static let headerTimeout = Configuration.Key("header_timeout")
+    /// The log's format: `text` (default) or `json` (one JSON object per line).
+    public static let logFormat = Configuration.Key("log_format")
     /// Browser origins allowed to call the bridge *with credentials* (cookies), comma-separated;
     /// every other origin may call it without credentials, as PostgREST allows by default.
     public static let corsOrigins = Configuration.Key("cors_origins")
@@ -32,7 +34,7 @@ extension BridgeSettings {
     /// Every configuration key the bridge reads.
     public static let configurationKeys: [Configuration.Key] = [
         .host, .port, .adminPort, .poolSize, .requestTimeout, .statementTimeout, .maxBodySize, .idleTimeout, .headerTimeout,
-        .corsOrigins,
+        .logFormat, .corsOrigins,
         .stripeWebhookSecret, .lemonSqueezyWebhookSecret,
     ]
 }
