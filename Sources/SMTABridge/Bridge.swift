@@ -9,7 +9,8 @@ import SMTACore
 /// The bridge server (`smta serve`): PostgREST's RPC dialect over the gate.
 ///
 /// Routes: `POST|GET|HEAD /rpc/{function}` and the same under `/rest/v1` (Supabase clients'
-/// prefix), `GET /` and `GET /rest/v1/` (the OpenAPI document), `GET /health`, the billing
+/// prefix), `GET /` and `GET /rest/v1/` (the OpenAPI document), `GET /health`, `/live`,
+/// `/ready` and `/metrics` (also on the admin listener, when `admin_port` is set), the billing
 /// webhooks, and CORS preflights on any path. Each call is authenticated by the configured
 /// adapter, checked against the catalog of `public` functions and run as the caller in one
 /// round trip (`Gate.call(_:arguments:as:)`). The bridge keeps no state of its own:
@@ -53,7 +54,8 @@ public struct Bridge: Sendable {
         listenerConfiguration.options.additionalStartupParameters = [("application_name", "smta-bridge-listener")]
 
         let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
-        let availability = DatabaseAvailability(configuration: probeConfiguration, logger: logger)
+        let metrics = BridgeMetrics(adapter: adapter.name, poolSize: settings.poolSize)
+        let availability = DatabaseAvailability(configuration: probeConfiguration, metrics: metrics, logger: logger)
         let catalog = FunctionCatalog(client: client, refreshInterval: settings.catalogRefreshInterval, logger: logger)
         let gate = Gate(
             client: client, secretsKey: settings.secretsKey, allowsAnonymousUsers: settings.allowsAnonymousUsers, logger: logger)
@@ -63,23 +65,29 @@ public struct Bridge: Sendable {
         let webhooks = [
             (path: "stripe", handler: BillingWebhookHandler(
                 displayName: "Stripe", provider: settings.stripeWebhookSecrets.isEmpty ? nil : .stripe(StripeSignature(secrets: settings.stripeWebhookSecrets)),
-                client: client, availability: availability, maxBodySize: settings.maxBodySize)),
+                client: client, availability: availability, maxBodySize: settings.maxBodySize, metrics: metrics)),
             (path: "lemonsqueezy", handler: BillingWebhookHandler(
                 displayName: "Lemon Squeezy",
                 provider: settings.lemonSqueezyWebhookSecrets.isEmpty ? nil : .lemonSqueezy(LemonSqueezySignature(secrets: settings.lemonSqueezyWebhookSecrets)),
-                client: client, availability: availability, maxBodySize: settings.maxBodySize)),
+                client: client, availability: availability, maxBodySize: settings.maxBodySize, metrics: metrics)),
         ]
+        let inFlight = InFlightRequests(capacity: settings.poolSize)
+        let probes = ProbeRoutes(catalog: catalog, availability: availability)
+        let metricsRoute = MetricsRoute(metrics: metrics, inFlight: inFlight, availability: availability)
         let router = Self.router(
             rpc: rpc, health: HealthRoute(client: client, availability: availability),
             openAPI: OpenAPIRoute(adapter: adapter, catalog: catalog, availability: availability), webhooks: webhooks,
-            timeout: settings.requestTimeout,
-            cors: CORSMiddleware(credentialedOrigins: settings.corsOrigins))
+            timeout: settings.requestTimeout, inFlight: inFlight,
+            cors: CORSMiddleware(credentialedOrigins: settings.corsOrigins),
+            log: RequestLogMiddleware(metrics: metrics, catalog: catalog))
+        probes.add(to: router)
+        metricsRoute.add(to: router)
 
-        let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
-            maxHeaderFieldSize: settings.maxHeaderSize, maxHeaderListSize: settings.maxHeaderSize, maxHeaderFieldCount: 100)
+        let server = GuardedHTTP1Channel.server(
+            idleTimeout: settings.idleTimeout, headerTimeout: settings.headerTimeout, maxHeaderSize: settings.maxHeaderSize)
         let app = Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .seconds(75), httpDecoderConfiguration: decoder)),
+            server: server,
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "smta"),
             services: [
                 LoggedService(name: "PostgreSQL pool", base: client, logger: logger),
@@ -109,9 +117,23 @@ public struct Bridge: Sendable {
             },
             logger: logger
         )
+        var listeners: [any Service] = [app]
+        if let adminPort = settings.adminPort {
+            let adminRouter = Router(context: BasicRequestContext.self)
+            probes.add(to: adminRouter)
+            metricsRoute.add(to: adminRouter)
+            listeners.append(
+                Application(
+                    router: adminRouter, server: server,
+                    configuration: ApplicationConfiguration(address: .hostname(settings.host, port: adminPort), serverName: "smta"),
+                    onServerRunning: { [logger] channel in
+                        logger.notice("smta admin listening on http://\(settings.host):\(channel.localAddress?.port ?? adminPort)")
+                    },
+                    logger: logger))
+        }
         // A graceful shutdown stops accepting connections and lets the requests in flight finish
         // (each ends within request_timeout); past drain_timeout, what remains is cancelled.
-        var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: gracefulShutdownSignals, logger: logger)
+        var group = ServiceGroupConfiguration(services: listeners, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger)
         group.maximumGracefulShutdownDuration = settings.drainTimeout
         try await ServiceGroup(configuration: group).run()
     }
@@ -119,26 +141,33 @@ public struct Bridge: Sendable {
     private static func router(
         rpc: RPCHandler, health: HealthRoute, openAPI: OpenAPIRoute,
         webhooks: [(path: String, handler: BillingWebhookHandler)],
-        timeout: Duration, cors: CORSMiddleware<BasicRequestContext>
+        timeout: Duration, inFlight: InFlightRequests,
+        cors: CORSMiddleware<BasicRequestContext>, log: RequestLogMiddleware<BasicRequestContext>
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: RequestLogMiddleware())
+        router.add(middleware: log)
         router.add(middleware: cors)
         for prefix in ["/rpc", "/rest/v1/rpc"] {
             router.post("\(prefix)/:function") { request, context in
-                await Deadline.run(within: timeout) {
-                    await rpc.respond(to: request, context: context, readOnly: false)
+                await inFlight.counting {
+                    await Deadline.run(within: timeout) {
+                        await rpc.respond(to: request, context: context, readOnly: false)
+                    }
                 }
             }
             router.get("\(prefix)/:function") { request, context in
-                await Deadline.run(within: timeout) {
-                    await rpc.respond(to: request, context: context, readOnly: true)
+                await inFlight.counting {
+                    await Deadline.run(within: timeout) {
+                        await rpc.respond(to: request, context: context, readOnly: true)
+                    }
                 }
             }
             // HEAD answers as GET does, without the body (postgrest-py's rpc(head=True)).
             router.head("\(prefix)/:function") { request, context in
-                var response = await Deadline.run(within: timeout) {
-                    await rpc.respond(to: request, context: context, readOnly: true)
+                var response = await inFlight.counting {
+                    await Deadline.run(within: timeout) {
+                        await rpc.respond(to: request, context: context, readOnly: true)
+                    }
                 }
                 response.body = ResponseBody()
                 return response

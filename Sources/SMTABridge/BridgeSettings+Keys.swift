@@ -5,6 +5,8 @@ extension Configuration.Key {
     public static let host = Configuration.Key("host")
     /// The bridge's port.
     public static let port = Configuration.Key("port")
+    /// The port of the admin listener (`/live`, `/ready`, `/metrics`); unset, none is opened.
+    public static let adminPort = Configuration.Key("admin_port")
     /// The most PostgreSQL connections the bridge opens (default 16).
     public static let poolSize = Configuration.Key("pool_size")
     /// Seconds a bridge request may take, waiting for a connection included (default 30).
@@ -13,6 +15,12 @@ extension Configuration.Key {
     public static let statementTimeout = Configuration.Key("statement_timeout")
     /// The largest request body the bridge reads, in bytes (default 1048576).
     public static let maxBodySize = Configuration.Key("max_body_size")
+    /// Seconds a keep-alive connection may stay idle between requests (default 75).
+    public static let idleTimeout = Configuration.Key("idle_timeout")
+    /// Seconds a client may take to send a request's header section (default 10).
+    public static let headerTimeout = Configuration.Key("header_timeout")
+    /// The log's format: `text` (default) or `json` (one JSON object per line).
+    public static let logFormat = Configuration.Key("log_format")
     /// Browser origins allowed to call the bridge *with credentials* (cookies), comma-separated;
     /// every other origin may call it without credentials, as PostgREST allows by default.
     public static let corsOrigins = Configuration.Key("cors_origins")
@@ -29,7 +37,8 @@ extension Configuration.Key {
 extension BridgeSettings {
     /// Every configuration key the bridge reads.
     public static let configurationKeys: [Configuration.Key] = [
-        .host, .port, .poolSize, .requestTimeout, .statementTimeout, .maxBodySize, .corsOrigins, .idempotencyWindow, .drainTimeout,
+        .host, .port, .adminPort, .poolSize, .requestTimeout, .statementTimeout, .maxBodySize, .idleTimeout, .headerTimeout,
+        .logFormat, .corsOrigins, .idempotencyWindow, .drainTimeout,
         .stripeWebhookSecret, .lemonSqueezyWebhookSecret,
     ]
 }

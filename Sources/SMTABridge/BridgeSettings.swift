@@ -7,6 +7,8 @@ public struct BridgeSettings: Sendable {
     public var host: String
     /// The port to listen on (default 3000; 0 picks a free one).
     public var port: Int
+    /// The port of the admin listener (`/live`, `/ready`, `/metrics`) on ``host``; nil for none.
+    public var adminPort: Int?
     /// The most PostgreSQL connections the bridge opens.
     public var poolSize: Int
     /// How long one request may take, waiting for a connection included.
@@ -17,6 +19,11 @@ public struct BridgeSettings: Sendable {
     public var maxBodySize: Int
     /// The largest header section accepted, in bytes.
     public var maxHeaderSize: Int
+    /// How long a keep-alive connection may stay idle between requests before it is closed.
+    public var idleTimeout: Duration
+    /// How long a client may take to send a request's header section before its connection is
+    /// closed (a slowloris defence).
+    public var headerTimeout: Duration
     /// How often the function catalog is re-read in the background.
     public var catalogRefreshInterval: Duration
     /// The key of SMTA's secret encryption (`app.secrets_key`), if configured.
@@ -37,9 +44,10 @@ public struct BridgeSettings: Sendable {
 
     /// Creates settings; the defaults suit a bridge in front of one PostgreSQL.
     public init(
-        host: String = "127.0.0.1", port: Int = 3000, poolSize: Int = 16,
+        host: String = "127.0.0.1", port: Int = 3000, adminPort: Int? = nil, poolSize: Int = 16,
         requestTimeout: Duration = .seconds(30), statementTimeout: Duration = .seconds(15),
         maxBodySize: Int = 1 << 20, maxHeaderSize: Int = 32 << 10,
+        idleTimeout: Duration = .seconds(75), headerTimeout: Duration = .seconds(10),
         catalogRefreshInterval: Duration = .seconds(10), secretsKey: String? = nil,
         stripeWebhookSecrets: [String] = [], lemonSqueezyWebhookSecrets: [String] = [],
         corsOrigins: [String] = [], allowsAnonymousUsers: Bool = false, idempotencyWindow: Duration = .seconds(86400),
@@ -47,11 +55,14 @@ public struct BridgeSettings: Sendable {
     ) {
         self.host = host
         self.port = port
+        self.adminPort = adminPort
         self.poolSize = poolSize
         self.requestTimeout = requestTimeout
         self.statementTimeout = statementTimeout
         self.maxBodySize = maxBodySize
         self.maxHeaderSize = maxHeaderSize
+        self.idleTimeout = idleTimeout
+        self.headerTimeout = headerTimeout
         self.catalogRefreshInterval = catalogRefreshInterval
         self.secretsKey = secretsKey
         self.stripeWebhookSecrets = stripeWebhookSecrets
@@ -62,8 +73,9 @@ public struct BridgeSettings: Sendable {
         self.drainTimeout = drainTimeout ?? requestTimeout + .seconds(5)
     }
 
-    /// Reads `SMTA_HOST`, `SMTA_PORT`, `SMTA_POOL_SIZE`, `SMTA_REQUEST_TIMEOUT`,
-    /// `SMTA_STATEMENT_TIMEOUT`, `SMTA_MAX_BODY_SIZE`, `SMTA_SECRETS_KEY`, the webhook
+    /// Reads `SMTA_HOST`, `SMTA_PORT`, `SMTA_ADMIN_PORT`, `SMTA_POOL_SIZE`, `SMTA_REQUEST_TIMEOUT`,
+    /// `SMTA_STATEMENT_TIMEOUT`, `SMTA_MAX_BODY_SIZE`, `SMTA_IDLE_TIMEOUT`, `SMTA_HEADER_TIMEOUT`,
+    /// `SMTA_SECRETS_KEY`, the webhook
     /// secrets (`SMTA_STRIPE_WEBHOOK_SECRET`, `SMTA_LEMONSQUEEZY_WEBHOOK_SECRET`: one secret, or
     /// several separated by commas while one is being rolled), `SMTA_CORS_ORIGINS` and
     /// `SMTA_ALLOW_ANONYMOUS_USERS`, `SMTA_IDEMPOTENCY_WINDOW` and `SMTA_DRAIN_TIMEOUT`.
@@ -74,10 +86,19 @@ public struct BridgeSettings: Sendable {
             self.host = host
         }
         port = try configuration.integer(.port, in: 0...65535, default: port)
+        if let text = configuration[.adminPort], !text.isEmpty {
+            let adminPort = try configuration.integer(.adminPort, in: 0...65535, default: 0)
+            guard adminPort == 0 || adminPort != port else {
+                throw ConfigurationError(key: Configuration.Key.adminPort.environmentName, problem: "must differ from the bridge's port")
+            }
+            self.adminPort = adminPort
+        }
         poolSize = try configuration.integer(.poolSize, in: 1...1000, default: poolSize)
         requestTimeout = .milliseconds(Int64(try configuration.number(.requestTimeout, in: 0.1...3600, default: 30) * 1000))
         statementTimeout = .milliseconds(Int64(try configuration.number(.statementTimeout, in: 0.1...3600, default: 15) * 1000))
         maxBodySize = try configuration.integer(.maxBodySize, in: 1024...(1 << 30), default: maxBodySize)
+        idleTimeout = .milliseconds(Int64(try configuration.number(.idleTimeout, in: 0.1...86400, default: 75) * 1000))
+        headerTimeout = .milliseconds(Int64(try configuration.number(.headerTimeout, in: 0.1...3600, default: 10) * 1000))
         if let key = configuration[.secretsKey], !key.isEmpty {
             guard key.utf8.count >= 16 else {
                 throw ConfigurationError(key: Configuration.Key.secretsKey.environmentName, problem: "must be at least 16 characters long")

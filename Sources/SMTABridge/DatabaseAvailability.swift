@@ -13,7 +13,7 @@ import SMTACore
 /// (a stalled network: no FIN, no RST) it is marked down then. While it is down, requests are
 /// answered 503 at once and the service reconnects every ``probeInterval``, each attempt bounded
 /// by ``answerTimeout`` too; a request that meets a lost connection marks it down as well, and the
-/// next successful check marks it up again. Until the first connection opens the database counts
+/// next successful check (within ``probeInterval`` then) marks it up again. Until the first connection opens the database counts
 /// as down, so a bridge started before its database answers 503 rather than waiting on the pool.
 ///
 /// Reading the state takes a lock, not an actor hop: every request reads it.
@@ -34,15 +34,19 @@ final class DatabaseAvailability: Service {
     let answerTimeout: Duration
 
     private let configuration: PostgresConnection.Configuration
+    private let metrics: BridgeMetrics
     private let logger: Logger
     private let current = NIOLockedValueBox<State>(.down(since: .now))
 
-    /// Creates the monitor; the database counts as down until ``run()`` first reaches it.
+    /// Creates the monitor; the database counts as down until ``run()`` first reaches it. Each
+    /// later transition from reachable to unreachable is counted in `metrics`.
     init(
         configuration: PostgresConnection.Configuration, checkInterval: Duration = .seconds(1),
-        probeInterval: Duration = .milliseconds(250), answerTimeout: Duration = .seconds(2), logger: Logger
+        probeInterval: Duration = .milliseconds(250), answerTimeout: Duration = .seconds(2), metrics: BridgeMetrics,
+        logger: Logger
     ) {
         self.configuration = configuration
+        self.metrics = metrics
         self.checkInterval = checkInterval
         self.probeInterval = probeInterval
         self.answerTimeout = answerTimeout
@@ -82,6 +86,7 @@ final class DatabaseAvailability: Service {
             return true
         }
         if marked {
+            metrics.recordOutage()
             logger.warning("database unreachable; answering 503 until it returns", metadata: ["error": "\(error)"])
         }
     }
@@ -101,9 +106,16 @@ final class DatabaseAvailability: Service {
                         self.reportUnreachable(DatabaseError(sqlState: nil, message: "the server closed the watch connection"))
                     }
                 }
-                await self.watch(connection)
-                shuttingDown.withLockedValue { $0 = Task.isCancelled }
-                try? await connection.close()
+                // Until the checks fail or the server closes the connection, whichever comes
+                // first: a closed connection is replaced at once, not at the next check.
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await self.watch(connection) }
+                    group.addTask { _ = try? await connection.closeFuture.get() }
+                    await group.next()
+                    group.cancelAll()
+                    shuttingDown.withLockedValue { $0 = Task.isCancelled }
+                    try? await connection.close()
+                }
             }
         }
     }
@@ -113,7 +125,9 @@ final class DatabaseAvailability: Service {
     private func watch(_ connection: PostgresConnection) async {
         while !Task.isCancelled {
             do {
-                try await Task.sleep(for: checkInterval)
+                // While a request has marked it down, check sooner: the connection it lost may
+                // have been the only one (a terminated backend).
+                try await Task.sleep(for: isDown ? probeInterval : checkInterval)
             } catch {
                 return
             }

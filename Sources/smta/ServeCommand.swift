@@ -9,8 +9,9 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve SMTA's public functions over HTTP in PostgREST's RPC dialect.",
         discussion: """
-            Routes: POST|GET /rpc/{function} (also under /rest/v1), GET /health, \
-            POST /webhooks/stripe and /webhooks/lemonsqueezy. Every call is authenticated by the \
+            Routes: POST|GET /rpc/{function} (also under /rest/v1), GET /health, GET /live, \
+            GET /ready, GET /metrics (also on admin_port), POST /webhooks/stripe and \
+            /webhooks/lemonsqueezy. Every call is authenticated by the \
             configured adapter and runs as the caller under row-level security. SIGTERM or SIGINT \
             stops accepting connections and finishes the requests in flight.
             """

@@ -18,7 +18,7 @@ struct FaultToleranceTests {
         let report = FileManager.default.temporaryDirectory.path + "/smta-faults-\(getpid())-\(UUID().uuidString.prefix(8)).json"
         defer { try? FileManager.default.removeItem(atPath: report) }
         let arguments = [
-            "bench", "faults", "--cuts", "120", "--terminations", "120", "--stalls", "3", "--restarts", "4",
+            "bench", "faults", "--cuts", "100", "--terminations", "100", "--stalls", "2", "--restarts", "4",
             "--cold-starts", "1", "--stall-seconds", "3", "--request-timeout", "2", "--json", report,
         ]
         let executable = try InteropProgram.smtaExecutable()
@@ -31,7 +31,7 @@ struct FaultToleranceTests {
         #expect(result.status == 0, "smta bench faults failed:\n\(result.output)")
         let figures = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
-        #expect(figures["iterations"] as? Int == 248)
+        #expect(figures["iterations"] as? Int == 207)
         #expect(figures["passed"] as? Bool == true)
         #expect(figures["violations"] as? Int == 0)
         #expect(figures["write_problems"] as? Int == 0)

@@ -200,6 +200,51 @@ class Bridge:
 
 
 # ---------------------------------------------------------------------------------------------
+# A cluster a program may stop and restart
+# ---------------------------------------------------------------------------------------------
+
+class Cluster:
+    """A program's own PostgreSQL cluster, driven with pg_ctl as LocalCluster drives it (as the
+    `postgres` user when this program runs as root)."""
+
+    def __init__(self, data, pg_ctl, port):
+        self.data = data
+        self.pg_ctl = pg_ctl
+        self.log = os.path.join(data, "server.log")
+        self.options = (f"-p {port} -c listen_addresses=127.0.0.1 -k {data} "
+                        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+
+    def _run(self, *arguments):
+        command = [self.pg_ctl, "-D", self.data, *arguments]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--"] + command
+        # Output to a file, not a pipe: the server pg_ctl starts must not inherit a pipe.
+        with tempfile.TemporaryFile() as output:
+            status = subprocess.run(
+                command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT).returncode
+            output.seek(0)
+            return status, output.read().decode("utf-8", "replace")
+
+    def _checked(self, *arguments):
+        status, output = self._run(*arguments)
+        if status != 0:
+            raise AssertionError(f"pg_ctl {arguments[-1]} exited with status {status}: {output}")
+
+    @property
+    def running(self):
+        return self._run("status")[0] == 0
+
+    def start(self):
+        self._checked("-l", self.log, "-o", self.options, "-w", "-t", "60", "start")
+
+    def stop(self):
+        self._checked("-m", "fast", "-w", "-t", "60", "stop")
+
+    def restart(self):
+        self._checked("-l", self.log, "-o", self.options, "-m", "fast", "-w", "-t", "60", "restart")
+
+
+# ---------------------------------------------------------------------------------------------
 # Raw HTTP
 # ---------------------------------------------------------------------------------------------
 

@@ -13,11 +13,8 @@ with the core and Supabase migrations), SMTA_INTEROP_PGDATA, SMTA_INTEROP_PG_CTL
 SMTA_INTEROP_PG_PORT; see bridge_common.py.
 """
 
-import os
 import secrets
 import signal
-import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -25,8 +22,8 @@ import uuid
 import psycopg
 
 from bridge_common import (
-    CALL_TIMEOUT, DATABASE_URL, PG_CTL, PG_PORT, PGDATA, Bridge, BridgeTestCase, Database, SupabaseTokens, call,
-    main, require_environment)
+    CALL_TIMEOUT, DATABASE_URL, PG_CTL, PG_PORT, PGDATA, Bridge, BridgeTestCase, Cluster, Database, SupabaseTokens,
+    call, main, require_environment)
 
 # How long the bridge may take to serve again once the database is back.
 RECOVERY_BOUND = 30.0
@@ -35,47 +32,6 @@ cluster = None
 database = None
 tokens = None
 database_url = None
-
-
-class Cluster:
-    """The program's own PostgreSQL cluster, driven with pg_ctl as LocalCluster drives it (as the
-    `postgres` user when this program runs as root)."""
-
-    def __init__(self, data, pg_ctl, port):
-        self.data = data
-        self.pg_ctl = pg_ctl
-        self.log = os.path.join(data, "server.log")
-        self.options = (f"-p {port} -c listen_addresses=127.0.0.1 -k {data} "
-                        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
-
-    def _run(self, *arguments):
-        command = [self.pg_ctl, "-D", self.data, *arguments]
-        if os.geteuid() == 0:
-            command = ["runuser", "-u", "postgres", "--"] + command
-        # Output to a file, not a pipe: the server pg_ctl starts must not inherit a pipe.
-        with tempfile.TemporaryFile() as output:
-            status = subprocess.run(
-                command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT).returncode
-            output.seek(0)
-            return status, output.read().decode("utf-8", "replace")
-
-    def _checked(self, *arguments):
-        status, output = self._run(*arguments)
-        if status != 0:
-            raise AssertionError(f"pg_ctl {arguments[-1]} exited with status {status}: {output}")
-
-    @property
-    def running(self):
-        return self._run("status")[0] == 0
-
-    def start(self):
-        self._checked("-l", self.log, "-o", self.options, "-w", "-t", "60", "start")
-
-    def stop(self):
-        self._checked("-m", "fast", "-w", "-t", "60", "stop")
-
-    def restart(self):
-        self._checked("-l", self.log, "-o", self.options, "-m", "fast", "-w", "-t", "60", "restart")
 
 
 def setUpModule():

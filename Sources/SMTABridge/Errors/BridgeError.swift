@@ -25,9 +25,13 @@ struct BridgeError: Error, Sendable {
     func response() -> Response {
         var fields = headers
         fields[.contentType] = "application/json; charset=utf-8"
-        let body = "{\"code\":\(JSONText.string(code)),\"details\":\(JSONText.optional(details)),"
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
+    }
+
+    /// The body: `{"code", "details", "hint", "message"}`.
+    var json: String {
+        "{\"code\":\(JSONText.string(code)),\"details\":\(JSONText.optional(details)),"
             + "\"hint\":\(JSONText.optional(hint)),\"message\":\(JSONText.string(message))}"
-        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 }
 

@@ -41,6 +41,17 @@ actor FunctionCatalog {
         return try await reloadingOverloads(of: name)
     }
 
+    /// Whether the loaded snapshot has a function named `name`; never loads or reloads (for
+    /// labels and logs, where an unknown name must cost nothing).
+    nonisolated func knows(_ name: String) -> Bool {
+        snapshot.withLockedValue { $0?[name] != nil }
+    }
+
+    /// Whether the catalog has been read at least once.
+    nonisolated var isLoaded: Bool {
+        snapshot.withLockedValue { $0 != nil }
+    }
+
     /// The overloads of `name` after loading the catalog, or reloading it when `name` is missing
     /// and the last load is older than ``minimumReloadInterval``.
     private func reloadingOverloads(of name: String) async throws -> [RPCFunction] {

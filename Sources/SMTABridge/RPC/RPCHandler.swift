@@ -38,7 +38,7 @@ struct RPCHandler: Sendable {
                     try await adapter.identify(Credentials(request.headers))
                 }
             } catch let error as AuthenticationError {
-                context.logger.notice("credential refused", metadata: ["reason": "\(error.description)"])
+                RequestObservation.current?.recordRefusal(error)
                 throw BridgeError(error)
             }
             role = identity.role

@@ -17,6 +17,7 @@ struct OpenAPIRoute: Sendable {
             do {
                 identity = try await adapter.identify(Credentials(request.headers))
             } catch {
+                RequestObservation.current?.recordRefusal(error)
                 throw BridgeError(error)
             }
             if availability.isDown {

@@ -19,6 +19,14 @@ struct BillingWebhookHandler: Sendable {
         case stripe(StripeSignature)
         /// Lemon Squeezy (`X-Signature`); the event id is derived from the body.
         case lemonSqueezy(LemonSqueezySignature)
+
+        /// The provider's name in the ledger and the metrics (`stripe`, `lemon_squeezy`).
+        var name: String {
+            switch self {
+            case .stripe: "stripe"
+            case .lemonSqueezy: "lemon_squeezy"
+            }
+        }
     }
 
     /// The provider's name for people (`Stripe`).
@@ -28,6 +36,8 @@ struct BillingWebhookHandler: Sendable {
     let client: PostgresClient
     let availability: DatabaseAvailability
     let maxBodySize: Int
+    /// Where deliveries are counted, by provider and outcome.
+    let metrics: BridgeMetrics
 
     func respond(to request: Request, context: some RequestContext) async -> Response {
         guard let provider else {
@@ -44,7 +54,6 @@ struct BillingWebhookHandler: Sendable {
                 status: .contentTooLarge, code: "webhook_too_large",
                 message: "The event is larger than \(maxBodySize) bytes; nothing was recorded").response()
         }
-        let providerName: String
         let eventID: String?
         do {
             switch provider {
@@ -52,14 +61,13 @@ struct BillingWebhookHandler: Sendable {
                 try signature.verify(
                     header: request.headers[HTTPField.Name("Stripe-Signature")!], body: body,
                     now: Int64(Date().timeIntervalSince1970))
-                providerName = "stripe"
                 eventID = nil
             case .lemonSqueezy(let signature):
                 try signature.verify(header: request.headers[HTTPField.Name("X-Signature")!], body: body)
-                providerName = "lemon_squeezy"
                 eventID = LemonSqueezySignature.eventID(of: body)
             }
         } catch {
+            metrics.recordWebhook(provider: provider.name, outcome: "refused")
             context.logger.warning("webhook refused", metadata: ["provider": "\(displayName)", "reason": "\(error.reason)"])
             return BridgeError(
                 status: .badRequest, code: "webhook_signature",
@@ -75,7 +83,7 @@ struct BillingWebhookHandler: Sendable {
         if availability.isDown {
             return BridgeError.databaseUnavailable(retryAfterSeconds: 5).response()
         }
-        return await record(provider: providerName, eventID: eventID, payload: String(decoding: body, as: UTF8.self), context: context)
+        return await record(provider: provider.name, eventID: eventID, payload: String(decoding: body, as: UTF8.self), context: context)
     }
 
     private func record(provider: String, eventID: String?, payload: String, context: some RequestContext) async -> Response {
@@ -87,6 +95,7 @@ struct BillingWebhookHandler: Sendable {
             guard let (outcome, reason) = try rows.first?.decode((String, String?).self) else {
                 throw DatabaseError(sqlState: "XX000", message: "record_billing_event returned no row")
             }
+            metrics.recordWebhook(provider: provider, outcome: outcome)
             context.logger.info(
                 "billing event recorded",
                 metadata: ["provider": "\(provider)", "outcome": "\(outcome)", "reason": "\(reason ?? "")"])

@@ -78,7 +78,7 @@ struct FaultRun {
             try await inject(fault, iteration: iteration, proxy: proxy, url: url)
             tallies[fault, default: Tally()].record(try await recovery(load, users: users))
             // Let the load run between faults.
-            try await Task.sleep(for: .milliseconds(fault == .cut || fault == .termination ? 100 : 500))
+            try await Task.sleep(for: .milliseconds(fault == .cut || fault == .termination ? 50 : 500))
         }
         running.withLockedValue { $0 = false }
         await workers.value
@@ -133,7 +133,7 @@ struct FaultRun {
             }
         }
         let seconds = HTTPProbe.seconds(since: start)
-        for round in 0..<6 {
+        for round in 0..<4 {
             _ = await load.read(as: users[round % users.count])
         }
         return served.count == users.count ? seconds : .infinity
