@@ -37,4 +37,10 @@ for relativePath in arguments.dropFirst(3) {
     swift += "(\(rawLiteral(relativePath)), \(rawLiteral(text))),\n"
 }
 swift += "]\n}\n"
-try swift.write(to: output, atomically: true, encoding: .utf8)
+// Written only when its text changes. SwiftPM relinks this tool whenever the environment of a
+// build differs from the last one (`export SMTA_TOKEN=…` is enough), and then runs it again; an
+// output left untouched keeps its modification time, so nothing that compiles it runs again.
+let data = Data(swift.utf8)
+if FileManager.default.contents(atPath: output.path) != data {
+    try data.write(to: output, options: .atomic)
+}

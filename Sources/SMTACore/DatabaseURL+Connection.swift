@@ -8,7 +8,8 @@ extension DatabaseURL {
     ///   - applicationName: shown in `pg_stat_activity`, if given.
     ///   - logger: the connection's logger.
     ///   - body: the work to run on the connection.
-    /// - Throws: ``DatabaseError`` when the database cannot be reached; `body`'s errors unchanged.
+    /// - Throws: ``DatabaseError`` when the database cannot be reached, its message one line
+    ///   saying where, why and what to check (``ConnectionFailure``); `body`'s errors unchanged.
     public func withConnection<Result: Sendable>(
         applicationName: String? = nil, logger: Logger, _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
@@ -20,7 +21,7 @@ extension DatabaseURL {
         do {
             connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         } catch {
-            throw DatabaseError(error)
+            throw DatabaseError(connecting: error, to: self)
         }
         do {
             let result = try await body(connection)

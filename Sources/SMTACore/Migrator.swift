@@ -72,7 +72,7 @@ public struct Migrator: Sendable {
             connection = try await PostgresConnection.connect(
                 configuration: try url.connectionConfiguration(), id: 1, logger: logger)
         } catch {
-            throw .unreachable(location: url.location, reason: DatabaseError(error))
+            throw .unreachable(location: url.location, reason: DatabaseError(connecting: error, to: url))
         }
         do {
             let result = try await body(connection)
@@ -236,7 +236,8 @@ public struct MigrationStatus: Sendable {
 
 /// Why a migration run stopped. Each case describes itself in one line.
 public enum MigrationError: Error, Sendable, CustomStringConvertible {
-    /// The database could not be reached.
+    /// The database could not be reached; the reason's message is one line saying where, why
+    /// and what to check (``ConnectionFailure``).
     case unreachable(location: String, reason: DatabaseError)
     /// The migrating role can neither bypass row-level security nor is a superuser.
     case insufficientPrivileges(role: String)
@@ -253,8 +254,8 @@ public enum MigrationError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unreachable(let location, let reason):
-            return "cannot reach PostgreSQL at \(location): \(reason.message)"
+        case .unreachable(_, let reason):
+            return reason.message
         case .insufficientPrivileges(let role):
             return "role \(role) may not migrate: SMTA's functions run with the migrating role's rights and its tables force row-level security, so that role must be a superuser or have BYPASSRLS"
         case .database(let step, let error):

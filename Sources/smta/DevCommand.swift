@@ -19,11 +19,11 @@ struct DevCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The identity adapter to run (payload or supabase).")
+    @Option(help: "The identity adapter to run (payload, supabase or oidc).")
     var adapter: AdapterChoice = .payload
 
-    @Option(help: "The bridge's port.")
-    var port: Int = 3000
+    @Option(help: "The bridge's port (overrides SMTA_PORT and smta.json's port; default 3000).")
+    var port: Int?
 
     @Option(help: "The folder holding the local setup.")
     var folder: String?
@@ -39,6 +39,13 @@ struct DevCommand: AsyncParsableCommand {
         if reset {
             try Self.remove(folder)
         }
+        // The port, like every bridge key, may come from smta.json or SMTA_PORT; the option wins.
+        let port = try self.port ?? BridgeSettings(configuration: Configuration.load(keys: AdapterChoice.configurationKeys)).port
+        let remedy = "choose another with --port (or SMTA_PORT, or smta.json's port)"
+        // Said before PostgreSQL starts, rather than after.
+        if port != 0, !LocalCluster.isFree(port: port) {
+            throw PortInUse(host: "127.0.0.1", port: port, remedy: remedy)
+        }
         let environment = try await DevEnvironment.prepare(folder: folder, adapter: adapter) { Console.line($0) }
         let configuration = environment.configuration(port: port)
         let logger = try Logger.bootstrap(configuration)
@@ -47,12 +54,15 @@ struct DevCommand: AsyncParsableCommand {
             adapter: try adapter.makeAdapter(configuration: configuration, logger: logger),
             database: environment.databaseURL, settings: try BridgeSettings(configuration: configuration), logger: logger)
         let scheme = environment.authorizationScheme
-        let banner = """
+        // Said once the bridge listens, with the port it got (0 asks for a free one).
+        let banner = { @Sendable (port: Int) in
+            """
 
             SMTA is running (adapter \(adapter.rawValue)).
               bridge:     http://127.0.0.1:\(port)
               database:   \(environment.databaseURL)
-              demo user:  \(email) — credential valid 7 days (mint more: smta token --email you@example.com)
+              demo user:  \(email) — credential valid 7 days
+              more users: swift run smta token --email you@example.com   (a \(adapter.rawValue) credential)
 
             export SMTA_TOKEN='\(token)'
             curl -s http://127.0.0.1:\(port)/rpc/create_organization \\
@@ -62,8 +72,11 @@ struct DevCommand: AsyncParsableCommand {
 
             Ctrl-C stops the bridge and the cluster.
             """
+        }
         do {
-            try await bridge.run { _ in Console.line(banner) }
+            try await PortInUse.translating(host: "127.0.0.1", port: port, remedy: remedy) {
+                try await bridge.run { bound in Console.line(banner(bound)) }
+            }
         } catch {
             try? environment.cluster.stop()
             throw error

@@ -33,7 +33,7 @@ struct DoctorCommand: AsyncParsableCommand {
     func run() async throws {
         let report: DoctorReport
         do {
-            report = try await Doctor().inspect(options.load().databaseURL())
+            report = try await Doctor().inspect(options.load().requiredDatabaseURL())
         } catch {
             FileHandle.standardError.write(Data("smta doctor: could not inspect the database: \(error)\n".utf8))
             throw ExitCode(Self.couldNotInspect)

@@ -36,7 +36,7 @@ struct OpenAPICommand: AsyncParsableCommand {
         do {
             let logger = Logger(label: "smta.openapi")
             document = try await BridgeOpenAPI.document(
-                database: options.load().databaseURL(), role: Identity.Role(rawValue: role) ?? .authenticated,
+                database: options.load().requiredDatabaseURL(), role: Identity.Role(rawValue: role) ?? .authenticated,
                 basePath: basePath, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("smta openapi: could not read the catalog: \(error)\n".utf8))

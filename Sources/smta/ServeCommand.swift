@@ -30,15 +30,19 @@ struct ServeCommand: AsyncParsableCommand {
         if let host { configuration[.host] = host }
         if let port { configuration[.port] = String(port) }
         let logger = try Logger.bootstrap(configuration)
-        let adapter = try AdapterChoice(configuration: configuration)
-        let url = try configuration.databaseURL()
+        let adapter = try configuration.adapterChoice()
+        let url = try configuration.requiredDatabaseURL()
         let settings = try BridgeSettings(configuration: configuration)
         // Every configuration error stops start-up before the database is contacted.
         let identityAdapter = try adapter.makeAdapter(configuration: configuration, logger: logger)
         try await SchemaCheck.refusePending(adapter: adapter, url: url, logger: logger)
         let bridge = Bridge(adapter: identityAdapter, database: url, settings: settings, logger: logger)
-        try await bridge.run { port in
-            logger.notice("smta bridge listening on http://\(settings.host):\(port) (adapter \(adapter.rawValue), database \(url))")
+        try await PortInUse.translating(
+            host: settings.host, port: settings.port, remedy: "choose another with --port (or SMTA_PORT, or smta.json's port)"
+        ) {
+            try await bridge.run { port in
+                logger.notice("smta bridge listening on http://\(settings.host):\(port) (adapter \(adapter.rawValue), database \(url))")
+            }
         }
     }
 }

@@ -9,16 +9,18 @@ struct TokenCommand: AsyncParsableCommand {
         abstract: "Print a development credential for an email (needs a smta dev setup).",
         discussion: """
             Reads the secrets of ./.smta/dev.json, never the configuration or environment, so it \
-            cannot mint credentials for a real deployment. For Payload the user is created in the \
-            dev SQLite file when missing and gets a new session. Prints only the token.
+            cannot mint credentials for a real deployment. The credential is for the adapter the \
+            latest `smta dev` serves (recorded in dev.json) unless --adapter names another. For \
+            Payload the user is created in the dev SQLite file when missing and gets a new \
+            session. Prints only the token.
             """
     )
 
     @Option(help: "The user's email.")
     var email: String
 
-    @Option(help: "The identity adapter the credential is for (payload or supabase).")
-    var adapter: AdapterChoice = .payload
+    @Option(help: "The identity adapter the credential is for (default: the one `smta dev` serves).")
+    var adapter: AdapterChoice?
 
     @Option(help: "The folder holding the local setup.")
     var folder: String?
@@ -41,6 +43,8 @@ struct TokenCommand: AsyncParsableCommand {
         guard let setup = try DevSetup.load(from: folder) else {
             throw ValidationError("no smta dev setup in \(folder): run `smta dev` first (smta token only mints development credentials)")
         }
+        // Setups saved before dev.json recorded the adapter were Payload's unless told otherwise.
+        let adapter = self.adapter ?? setup.adapter.flatMap(AdapterChoice.init(rawValue:)) ?? .payload
         let binaries = try PostgresBinaries.locate()
         let environment = DevEnvironment(
             folder: folder, setup: setup, adapter: adapter,

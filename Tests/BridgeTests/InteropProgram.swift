@@ -8,8 +8,9 @@ import Testing
 ///
 /// The program gets the `smta` executable and what the suite prepared through `SMTA_INTEROP_*`
 /// variables (see `Tests/Interop/bridge_common.py`) and exits non-zero on any failure, after
-/// printing unittest's summary. CI installs what they need (`.ci/run`: the Python clients, and
-/// Chromium with its driver); without them these tests fail rather than skip.
+/// printing unittest's summary. They run under ``TestTools/python`` (`scripts/test` installs the
+/// Python clients in its virtualenv, and Chromium with its driver); without them these tests fail
+/// rather than skip.
 struct InteropProgram: Sendable {
     /// The program's file name in `Tests/Interop`, e.g. `test_bridge_supabase.py`.
     let script: String
@@ -41,7 +42,7 @@ struct InteropProgram: Sendable {
         let arguments = ["-u", Self.folder + "/" + script]
         return try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread { [environment] in
-                continuation.resume(with: Result { try TestTools.run("python3", arguments, environment: environment) })
+                continuation.resume(with: Result { try TestTools.run(TestTools.python, arguments, environment: environment) })
             }
         }
     }

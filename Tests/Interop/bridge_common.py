@@ -37,7 +37,7 @@ try:
     import psycopg
 except ImportError as missing:
     sys.exit("the bridge interop tests need PyJWT and psycopg "
-             f"(python3 -m pip install pyjwt cryptography 'psycopg[binary]' postgrest): {missing}")
+             f"(run the tests with scripts/test, which installs Tests/Interop/requirements.txt into .build/venv): {missing}")
 
 from mint_token import payload_key, supabase_claims
 

@@ -23,7 +23,7 @@ try:
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 except ImportError as missing:
-    sys.exit(f"mint_token.py needs PyJWT and cryptography (python3 -m pip install pyjwt cryptography): {missing}")
+    sys.exit(f"mint_token.py needs PyJWT and cryptography (run the tests with scripts/test, which installs Tests/Interop/requirements.txt into .build/venv): {missing}")
 
 SUPABASE_ISSUER = "http://127.0.0.1:54321/auth/v1"
 

@@ -27,7 +27,7 @@ from bridge_common import (  # noqa: E402
 try:
     import stripe
 except ImportError as missing:
-    sys.exit(f"the billing interop tests need the stripe package (python3 -m pip install stripe): {missing}")
+    sys.exit(f"the billing interop tests need the stripe package (run the tests with scripts/test, which installs Tests/Interop/requirements.txt into .build/venv): {missing}")
 
 ENVIRONMENT = require_environment(BINARY, DATABASE_URL)
 database = Database(ENVIRONMENT[DATABASE_URL])

@@ -47,7 +47,7 @@ try:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 except ImportError as missing:
-    sys.exit(f"test_bridge_browser.py needs selenium (python3 -m pip install selenium): {missing}")
+    sys.exit(f"test_bridge_browser.py needs selenium (run the tests with scripts/test, which installs Tests/Interop/requirements.txt into .build/venv): {missing}")
 
 from bridge_common import (
     DATABASE_URL, Bridge, BridgeTestCase, Database, call, main, payload_token, require_environment)

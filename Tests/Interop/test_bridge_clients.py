@@ -37,7 +37,7 @@ try:
     from supabase_auth.types import Session
     from supabase_auth.types import User as AuthUser
 except ImportError as missing:
-    sys.exit(f"test_bridge_clients.py needs the supabase package (python3 -m pip install supabase): {missing}")
+    sys.exit(f"test_bridge_clients.py needs the supabase package (run the tests with scripts/test, which installs Tests/Interop/requirements.txt into .build/venv): {missing}")
 
 # supabase-py passes postgrest-py a timeout argument that postgrest-py itself deprecates.
 warnings.filterwarnings("ignore", message="The '(timeout|verify|proxy)' parameter is deprecated", category=DeprecationWarning)

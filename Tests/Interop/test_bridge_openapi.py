@@ -13,6 +13,7 @@ import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import uuid
 
 from openapi_spec_validator import validate
@@ -105,8 +106,12 @@ class DocumentTests(BridgeTestCase):
 
 class FuzzTests(BridgeTestCase):
     def test_schemathesis_finds_no_server_error_in_any_documented_operation(self):
-        schemathesis = shutil.which("schemathesis") or shutil.which("st")
-        self.assertIsNotNone(schemathesis, "schemathesis is not installed (python3 -m pip install schemathesis)")
+        # Beside this interpreter first: the virtualenv scripts/test makes need not be on PATH.
+        here = os.path.dirname(sys.executable)
+        schemathesis = (shutil.which("schemathesis", path=here) or shutil.which("schemathesis")
+                        or shutil.which("st"))
+        self.assertIsNotNone(schemathesis, "schemathesis is not installed (run the tests with scripts/test, which installs "
+                                           "Tests/Interop/requirements.txt into .build/venv)")
         token = tokens.user(user, "fuzz@example.com")
         run = subprocess.run(
             [schemathesis, "run", f"{bridge.url}/", "--checks", "not_a_server_error",

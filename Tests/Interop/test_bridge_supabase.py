@@ -12,6 +12,7 @@ Needs SMTA_INTEROP_BINARY and SMTA_INTEROP_DATABASE_URL (a database migrated wit
 Supabase migrations); see bridge_common.py.
 """
 
+import json
 import secrets
 import signal
 import uuid
@@ -203,6 +204,18 @@ class ResultShapeTests(SupabaseBridgeTestCase):
         error = self.refused(stranger.caller, stranger.caller.rpc("list_my_organizations").single(), 406, "PGRST116")
         self.assertIn("0 rows", error.details)
 
+    def test_a_single_object_keeps_the_key_order_postgresql_wrote(self):
+        alice = User("alice")
+        self.new_organization(alice, "Ordered")
+        headers = {"Authorization": f"Bearer {alice.token}", "Content-Type": "application/json"}
+        rows = call(bridge.url, "POST", "/rpc/list_my_organizations", "{}", headers)
+        self.assertEqual(rows.status, 200, rows)
+        array_keys = list(json.loads(rows.body, object_pairs_hook=lambda pairs: pairs)[0])
+        single = call(bridge.url, "POST", "/rpc/list_my_organizations", "{}", {**headers, "Accept": OBJECT_MEDIA_TYPE})
+        self.assertEqual(single.status, 200, single)
+        self.assertEqual(json.loads(single.body, object_pairs_hook=lambda pairs: pairs), array_keys)
+        self.assertEqual([key for key, _ in array_keys], ["id", "name", "description", "role", "role_label"])
+
     def test_a_stable_function_is_called_with_get_and_query_arguments(self):
         alice = User("alice")
         organization = self.new_organization(alice, "Readable")
@@ -258,6 +271,36 @@ class RefusalTests(SupabaseBridgeTestCase):
         caller = self.alice.caller
         error = self.refused(caller, caller.rpc("no_such_function", {"p_name": "x"}), 404, "PGRST202")
         self.assertIn("no_such_function", error.message)
+
+    def test_a_misspelt_function_gets_postgrests_hint_naming_the_closest_one(self):
+        caller = self.alice.caller
+        error = self.refused(caller, caller.rpc("create_organisation", {"p_name": "x"}), 404, "PGRST202")
+        self.assertEqual(error.hint, "Perhaps you meant to call the function public.create_organization")
+        error = self.refused(caller, caller.rpc("zzzqqq", {}), 404, "PGRST202")
+        self.assertNotIn("Perhaps", error.hint or "")
+
+    def test_json_sent_as_a_form_as_curl_d_sends_it_is_read_as_a_form_and_the_hint_names_the_header(self):
+        # curl -d '{"p_name": …}' without -H 'Content-Type: application/json' sends
+        # application/x-www-form-urlencoded; PostgREST reads that as a form, and so does the bridge.
+        headers = {"Authorization": f"Bearer {self.alice.token}",
+                   "Content-Type": "application/x-www-form-urlencoded"}
+        reply = call(bridge.url, "POST", "/rpc/create_organization", '{"p_name": "NoCT"}', headers)
+        self.assertPostgrestError(reply, 404, "PGRST202")
+        self.assertIn("Content-Type: application/json", reply.json()["hint"])
+        # A real form still works, and a JSON body without any Content-Type is JSON, as in PostgREST.
+        reply = call(bridge.url, "POST", "/rpc/get_organization", f"p_id={self.organization}", headers)
+        self.assertEqual(reply.status, 200, reply)
+        del headers["Content-Type"]
+        reply = call(bridge.url, "POST", "/rpc/get_organization", json.dumps({"p_id": self.organization}), headers)
+        self.assertEqual(reply.status, 200, reply)
+
+    def test_names_past_their_length_limit_are_400_and_the_constraint_says_the_limit(self):
+        caller = self.alice.caller
+        error = self.refused(caller, caller.rpc("create_organization", {"p_name": "n" * 300}), 400, "23514")
+        self.assertIn("organizations_name_at_most_255_characters", error.message)
+        error = self.refused(caller, caller.rpc("create_unit", {"p_org_id": self.organization, "p_name": "u" * 256}),
+                             400, "23514")
+        self.assertIn("units_name_at_most_255_characters", error.message)
 
     def test_an_unknown_argument_is_404_pgrst202_as_postgrest_and_the_hint_names_it(self):
         # PostgREST looks a function up by its name and argument names: none takes p_owner.

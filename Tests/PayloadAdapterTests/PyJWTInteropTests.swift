@@ -6,7 +6,7 @@ import Testing
 
 /// Payload tokens minted by PyJWT (`Tests/Interop/mint_token.py`), an implementation independent
 /// of the adapter, exactly as Payload mints them. CI installs
-/// `python3 -m pip install pyjwt cryptography`; without them these tests fail rather than skip.
+/// PyJWT and cryptography (`scripts/test` installs them in its virtualenv); without them these tests fail rather than skip.
 @Suite("Payload tokens minted by PyJWT are accepted, and refused once tampered")
 struct PyJWTInteropTests {
     /// Runs the minting script's `payload` mode with the fixtures' secret and returns its JSON output.

@@ -2,8 +2,8 @@ import Foundation
 import SMTADev
 
 /// Mints tokens with an independent implementation: `Tests/Interop/mint_token.py`, built on PyJWT
-/// and `cryptography` (`python3 -m pip install pyjwt cryptography`). Interop tests fail, rather
-/// than skip, when python3 or those packages are missing: CI installs them.
+/// and `cryptography`, run by ``TestTools/python``. Interop tests fail, rather than skip, when
+/// Python or those packages are missing: `scripts/test` installs them in its virtualenv.
 public enum PyJWTMinter {
     /// The script could not run or printed no JSON object.
     public struct Failure: Error, CustomStringConvertible {
@@ -18,8 +18,8 @@ public enum PyJWTMinter {
         let script = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Interop/mint_token.py").path
-        guard let result = try? ProcessRunner.result("python3", [script, mode] + arguments) else {
-            throw Failure(description: "python3 could not be started: the PyJWT interop tests need python3 on PATH")
+        guard let result = try? ProcessRunner.result(TestTools.python, [script, mode] + arguments) else {
+            throw Failure(description: "\(TestTools.python) could not be started: the PyJWT interop tests need Python (run them with scripts/test)")
         }
         guard result.status == 0 else {
             throw Failure(description: "mint_token.py \(mode) exited with status \(result.status): \(result.output)")

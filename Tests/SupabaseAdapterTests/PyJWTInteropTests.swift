@@ -5,7 +5,7 @@ import SMTATestSupport
 import Testing
 
 /// Tokens minted by PyJWT (`Tests/Interop/mint_token.py`), an implementation independent of the
-/// adapter, exactly as GoTrue mints them. CI installs `python3 -m pip install pyjwt cryptography`;
+/// adapter, exactly as GoTrue mints them. CI installs PyJWT and cryptography (`scripts/test` installs them in its virtualenv);
 /// without them these tests fail rather than skip.
 @Suite("Supabase tokens minted by PyJWT are accepted, and refused once tampered")
 struct PyJWTInteropTests {

@@ -52,6 +52,16 @@ actor FunctionCatalog {
         snapshot.withLockedValue { $0 != nil }
     }
 
+    /// The names of the loaded functions `role` may execute (none before the first load): the
+    /// candidates for PGRST202's "Perhaps you meant …".
+    nonisolated func names(executableBy role: Identity.Role) -> [String] {
+        snapshot.withLockedValue { loaded in
+            (loaded ?? [:]).compactMap { name, overloads in
+                overloads.contains { $0.executableBy.contains(role) } ? name : nil
+            }
+        }
+    }
+
     /// The overloads of `name` after loading the catalog, or reloading it when `name` is missing
     /// and the last load is older than ``minimumReloadInterval``.
     private func reloadingOverloads(of name: String) async throws -> [RPCFunction] {

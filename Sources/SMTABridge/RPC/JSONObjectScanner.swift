@@ -35,6 +35,39 @@ struct JSONObjectScanner {
         return keys
     }
 
+    /// The byte ranges of the top-level elements of `body`, a JSON array (as PostgreSQL writes
+    /// one), so that an element can be answered as it is, keys in their order.
+    /// - Throws: ``Invalid`` when `body` is not one well-formed JSON array.
+    static func arrayElements(of body: [UInt8]) throws(Invalid) -> [Range<Int>] {
+        var scanner = JSONObjectScanner(bytes: body)
+        scanner.skipWhitespace()
+        try scanner.expect(UInt8(ascii: "["))
+        var elements: [Range<Int>] = []
+        scanner.skipWhitespace()
+        if scanner.peek == UInt8(ascii: "]") {
+            scanner.index += 1
+        } else {
+            while true {
+                scanner.skipWhitespace()
+                let start = scanner.index
+                try scanner.value(depth: 1)
+                elements.append(start..<scanner.index)
+                scanner.skipWhitespace()
+                if scanner.peek == UInt8(ascii: ",") {
+                    scanner.index += 1
+                    continue
+                }
+                try scanner.expect(UInt8(ascii: "]"))
+                break
+            }
+        }
+        scanner.skipWhitespace()
+        guard scanner.index == scanner.bytes.count else {
+            throw Invalid(reason: "unexpected text after the JSON array at byte \(scanner.index)")
+        }
+        return elements
+    }
+
     private init(bytes: [UInt8]) {
         self.bytes = bytes
     }

@@ -47,7 +47,11 @@ struct RPCHandler: Sendable {
             }
             let overloads = try await catalog.overloads(of: name)
             guard !overloads.isEmpty else {
-                throw BridgeError.unknownFunction(name)
+                var unknown = BridgeError.unknownFunction(name)
+                if let closest = FunctionNameSuggestion.closest(to: name, among: catalog.names(executableBy: identity.role)) {
+                    unknown.hint = "Perhaps you meant to call the function public.\(closest)"
+                }
+                throw unknown
             }
             let query = RPCArguments.parameters(request.uri.query)
             let arguments: RPCArguments
@@ -67,7 +71,9 @@ struct RPCHandler: Sendable {
                 arguments = try await body(of: request)
                 resultParameters = query
             }
-            let function = try Self.resolve(overloads, arguments: arguments.names, isPost: !readOnly)
+            let function = try Self.resolve(
+                overloads, arguments: arguments.names, isPost: !readOnly,
+                mismatchHint: Self.isJSONSentAsForm(arguments, request.headers) ? Self.jsonSentAsFormHint : nil)
             guard function.executableBy.contains(identity.role) else {
                 throw BridgeError(
                     status: identity.role == .anon ? .unauthorized : .forbidden, code: "42501",
@@ -157,14 +163,34 @@ struct RPCHandler: Sendable {
         return isForm ? try RPCArguments(query: String(buffer: buffer)) : try RPCArguments(body: buffer)
     }
 
-    /// The overload that `given` calls.
-    private static func resolve(_ overloads: [RPCFunction], arguments given: Set<String>, isPost: Bool) throws(BridgeError) -> RPCFunction {
+    /// Whether a form body (curl's `-d` sends `application/x-www-form-urlencoded`) was JSON:
+    /// read as PostgREST reads a form, its text becomes one argument name starting with `{` or
+    /// `[`, which no function has.
+    private static func isJSONSentAsForm(_ arguments: RPCArguments, _ headers: HTTPFields) -> Bool {
+        guard headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true else { return false }
+        return arguments.names.contains { name in
+            let first = name.first { !$0.isWhitespace }
+            return first == "{" || first == "["
+        }
+    }
+
+    /// The hint for a JSON body sent as a form.
+    static let jsonSentAsFormHint =
+        "The body looks like JSON but was sent as a form (Content-Type: application/x-www-form-urlencoded, "
+        + "which curl -d sends by default): add the header Content-Type: application/json."
+
+    /// The overload that `given` calls; `mismatchHint` replaces the hint when none does.
+    private static func resolve(
+        _ overloads: [RPCFunction], arguments given: Set<String>, isPost: Bool, mismatchHint: String? = nil
+    ) throws(BridgeError) -> RPCFunction {
         let matching = overloads.filter { $0.accepts(given) }
         if matching.count == 1 {
             return matching[0]
         }
         if matching.isEmpty {
-            throw Self.argumentMismatch(overloads, given: given, isPost: isPost)
+            var mismatch = Self.argumentMismatch(overloads, given: given, isPost: isPost)
+            if let mismatchHint { mismatch.hint = mismatchHint }
+            throw mismatch
         }
         // Several overloads accept these names: the one taking exactly them, if unique.
         let exact = matching.filter { Set($0.arguments.map(\.name)) == given }
@@ -254,14 +280,16 @@ struct RPCHandler: Sendable {
         if wantsObject {
             contentType = "\(objectMediaType); charset=utf-8"
             if shape.isSet {
-                let elements = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [Any] ?? []
+                // The one element's bytes as PostgreSQL wrote them: its keys stay in their order.
+                let bytes = Array(body.readableBytesView)
+                let elements = try JSONObjectScanner.arrayElements(of: bytes)
                 guard elements.count == 1 else {
                     throw BridgeError(
                         status: .notAcceptable, code: "PGRST116",
                         message: "JSON object requested, multiple (or no) rows returned",
                         details: "The result contains \(elements.count) rows")
                 }
-                body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: elements[0], options: [.fragmentsAllowed]))
+                body = ByteBuffer(bytes: bytes[elements[0]])
                 status = .ok
             }
         }

@@ -14,8 +14,12 @@ import SMTASupabase
 /// An in-process bridge (Supabase adapter, a throwaway cluster) serves `list_my_organizations`
 /// to `wrk` for `--minutes`; this process's resident memory and open descriptors are sampled
 /// every few seconds. Reported: RSS at the end of the warm-up and at the end, their growth, the
-/// descriptors before, during and after the load, and the non-2xx answers. Goals: growth after
-/// warm-up ≤ 10 %, no 5xx (no non-2xx at all), descriptors back to where they were.
+/// descriptors before, during and after the load, and the non-2xx answers. Beside the load,
+/// `--idle-connections` keep-alive clients make one call and sit idle and `--slow-clients` trickle
+/// a header byte a second (``IdleClients``): the bridge must close them all (`idle_timeout`,
+/// `header_timeout`) while the load keeps its latency. Goals: growth after warm-up ≤ 10 %, no
+/// 5xx (no non-2xx at all), every idle and slow connection closed by the bridge, descriptors back
+/// to where they were.
 struct SoakBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "soak",
@@ -27,6 +31,14 @@ struct SoakBenchmark: AsyncParsableCommand {
     var warmupSeconds = 60
     @Option(help: "Concurrent HTTP connections (and pool size).")
     var clients = 16
+    @Option(help: "Keep-alive clients that make one call, then sit idle.")
+    var idleConnections = 1000
+    @Option(help: "Clients that trickle a header byte a second and never finish.")
+    var slowClients = 20
+    @Option(help: "The bridge's idle_timeout, in seconds.")
+    var idleTimeout = 30
+    @Option(help: "The bridge's header_timeout, in seconds.")
+    var headerTimeout = 10
     @Option(help: "Write the figures as JSON to this file.")
     var json: String?
 
@@ -52,7 +64,9 @@ struct SoakBenchmark: AsyncParsableCommand {
         logger.logLevel = .critical
         let bridge = Bridge(
             adapter: try SupabaseAdapter(settings: SupabaseSettings(jwtSecret: secret)), database: url,
-            settings: BridgeSettings(port: 0, poolSize: clients), logger: logger)
+            settings: BridgeSettings(
+                port: 0, poolSize: clients, idleTimeout: .seconds(idleTimeout), headerTimeout: .seconds(headerTimeout)),
+            logger: logger)
         let listening = AsyncStream<Int>.makeStream()
         let server = Task { try await bridge.run(gracefulShutdownSignals: []) { listening.continuation.yield($0) } }
         defer { server.cancel() }
@@ -64,7 +78,11 @@ struct SoakBenchmark: AsyncParsableCommand {
 
         let seconds = Int(minutes * 60)
         let descriptorsBefore = ProcessSample.now().descriptors
-        Console.line("Soaking for \(seconds) s with \(clients) connections…")
+        let idlers = IdleClients()
+        try await idlers.open(
+            idle: idleConnections, slow: slowClients, port: port, path: "/rpc/list_my_organizations",
+            authorization: "Bearer \(token)")
+        Console.line("Soaking for \(seconds) s with \(clients) connections, \(idleConnections) idle and \(slowClients) slow beside them…")
         let (clients, endpoint) = (clients, "http://127.0.0.1:\(port)/rpc/list_my_organizations")
         let load = Task {
             try await NIOThreadPool.singleton.runIfActive {
@@ -79,12 +97,18 @@ struct SoakBenchmark: AsyncParsableCommand {
             samples.append((HTTPProbe.seconds(since: started), ProcessSample.now()))
         }
         let output = try await load.value
+        // Every idle connection has been idle since the start: all closed by now if the
+        // timeouts work (the load lasts longer than idle_timeout).
         try await Task.sleep(for: .seconds(3))
+        let closedByBridge = idlers.closedCount
+        await idlers.closeAll()
+        try await Task.sleep(for: .seconds(1))
         let after = ProcessSample.now()
 
         let report = SoakReport(
             samples: samples, warmupSeconds: Double(warmupSeconds), descriptorsBefore: descriptorsBefore,
-            descriptorsAfter: after.descriptors, wrkOutput: output)
+            descriptorsAfter: after.descriptors, wrkOutput: output, idleOpened: idlers.openedCount,
+            idleClosedByBridge: closedByBridge)
         Console.line(report.table)
         if let json {
             try report.json.write(toFile: json, atomically: true, encoding: .utf8)
@@ -119,6 +143,10 @@ struct SoakReport {
     let descriptorsBefore: Int
     let descriptorsAfter: Int
     let wrkOutput: String
+    /// Idle and slow connections opened beside the load.
+    let idleOpened: Int
+    /// How many of them the bridge had closed when the load ended.
+    let idleClosedByBridge: Int
 
     private var afterWarmup: [ProcessSample] { samples.filter { $0.seconds >= warmupSeconds }.map(\.sample) }
     private var rssAtWarmup: Int { afterWarmup.first?.residentKiB ?? 0 }
@@ -131,10 +159,14 @@ struct SoakReport {
     private var requestsPerSecond: Double { Double(Self.text(after: "Requests/sec:", in: wrkOutput)) ?? 0 }
     private var descriptorsPeak: Int { samples.map(\.sample.descriptors).max() ?? 0 }
 
-    /// Whether growth ≤ 10 %, every answer 2xx, and the descriptors back within 2 of the start.
+    /// Whether growth ≤ 10 %, every answer 2xx, every idle and slow connection closed by the
+    /// bridge, and the descriptors back within 2 of the start.
     var passed: Bool {
         growth <= 10 && nonSuccess == 0 && !socketErrors && descriptorsAfter <= descriptorsBefore + 2 && !afterWarmup.isEmpty
+            && idleClosedByBridge == idleOpened
     }
+
+    private var p99: String { String(Self.text(after: " 99%", in: wrkOutput)) }
 
     var table: String {
         [
@@ -142,7 +174,8 @@ struct SoakReport {
             "Soak: \(samples.last.map { Int($0.seconds) } ?? 0) s, \(String(format: "%.0f", requestsPerSecond)) requests/s",
             "  RSS after \(Int(warmupSeconds)) s warm-up: \(rssAtWarmup / 1024) MiB; at the end: \(rssAtEnd / 1024) MiB; peak \(rssPeak / 1024) MiB; growth \(String(format: "%.1f", growth)) % (goal ≤ 10 %)",
             "  file descriptors: \(descriptorsBefore) before, \(descriptorsPeak) at most during, \(descriptorsAfter) after",
-            "  non-2xx answers: \(nonSuccess)\(socketErrors ? "; socket errors (see wrk)" : "")",
+            "  non-2xx answers: \(nonSuccess)\(socketErrors ? "; socket errors (see wrk)" : ""); load p99 \(p99)",
+            "  idle and slow connections: \(idleOpened) opened, \(idleClosedByBridge) closed by the bridge",
             "  RSS samples (s: MiB): " + samples.map { "\(Int($0.seconds)): \($0.sample.residentKiB / 1024)" }.joined(separator: ", "),
             passed ? "PASSED" : "FAILED",
         ].joined(separator: "\n")
@@ -153,7 +186,8 @@ struct SoakReport {
         return "{\"requests_per_second\":\(String(format: "%.0f", requestsPerSecond)),\"rss_warmup_kib\":\(rssAtWarmup),"
             + "\"rss_end_kib\":\(rssAtEnd),\"rss_peak_kib\":\(rssPeak),\"growth_percent\":\(String(format: "%.2f", growth)),"
             + "\"fds_before\":\(descriptorsBefore),\"fds_peak\":\(descriptorsPeak),\"fds_after\":\(descriptorsAfter),"
-            + "\"non_2xx\":\(nonSuccess),\"samples\":[\(series)],\"passed\":\(passed)}\n"
+            + "\"non_2xx\":\(nonSuccess),\"p99\":\"\(p99)\",\"idle_opened\":\(idleOpened),\"idle_closed_by_bridge\":\(idleClosedByBridge),"
+            + "\"samples\":[\(series)],\"passed\":\(passed)}\n"
     }
 
     private static func text(after label: String, in output: String) -> Substring {

@@ -49,8 +49,11 @@ struct DevEnvironment {
         }
         if adapter == .oidc {
             let key = setup.oidcKey()
-            try setup.save(to: folder)
             try DevToken.oidcJWKS(for: key).write(to: URL(fileURLWithPath: DevSetup.oidcJWKS(in: folder)))
+        }
+        if adapter == .oidc || setup.adapter != adapter.rawValue {
+            setup.adapter = adapter.rawValue
+            try setup.save(to: folder)
         }
         let environment = DevEnvironment(folder: folder, setup: setup, adapter: adapter, cluster: cluster)
         try await environment.createDatabase()

@@ -22,6 +22,9 @@ struct DevSetup: Codable {
     /// The cluster's data folder, when it cannot live in the setup's folder (see
     /// ``clusterDirectory(in:)``); nil for `<folder>/postgres`.
     var externalClusterDirectory: String?
+    /// The adapter the latest `smta dev` serves (`payload`, `supabase`, `oidc`), so that
+    /// `smta token` mints credentials that adapter accepts; nil in setups saved before it existed.
+    var adapter: String?
 
     /// The folder everything lives in (default `./.smta`).
     static func folder(_ path: String?) -> String {
