@@ -227,3 +227,41 @@ revoke all on function core.gate_call_once(text, text, interval, text, uuid, tex
     from public, anon, authenticated, service_role, app_user;
 grant execute on function core.gate_call_once(text, text, interval, text, uuid, text, text, text, text, text, boolean, text, json)
     to app_admin;
+
+-- ---------------------------------------------------------------------------------------------
+-- Deferred checks inside the call
+-- ---------------------------------------------------------------------------------------------
+-- core.gate_call again, with one line more: SET CONSTRAINTS ALL IMMEDIATE after the statement.
+-- A one-statement call commits at the protocol's Sync, after its rows and CommandComplete have
+-- been written: a deferred constraint trigger failing there (core.check_org_keeps_super_admin)
+-- rolled the call back after the client library had already taken the rows for a success. Run
+-- within the statement, its error is the call's error. Otherwise as in 0070.
+-- Callers: the bridge's login role (app_admin). Raises what core.set_caller raises; the
+-- statement's own errors, and its deferred constraints' errors, pass through unchanged.
+create or replace function core.gate_call(
+    p_role text,
+    p_user_id uuid,
+    p_claims text,
+    p_secrets_key text,
+    p_link_provider text,
+    p_link_subject text,
+    p_link_email text,
+    p_allow_anonymous_users boolean,
+    p_statement text,
+    p_arguments json
+)
+returns json
+language plpgsql
+volatile
+-- No SET clause, for the reason given at core.set_caller.
+as $$
+declare
+    v_result json;
+begin
+    perform core.set_caller(p_role, p_user_id, p_claims, p_secrets_key,
+                            p_link_provider, p_link_subject, p_link_email, p_allow_anonymous_users);
+    execute p_statement into v_result using p_arguments;
+    set constraints all immediate;
+    return v_result;
+end
+$$;

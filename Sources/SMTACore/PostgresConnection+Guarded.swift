@@ -20,14 +20,14 @@ extension PostgresConnection {
     ///
     /// - Throws: ``DatabaseError``: the server's error (nothing committed); a connection already
     ///   closed or a task already cancelled (nothing sent); a connection that broke or was closed
-    ///   at the deadline after the statement was sent (``DatabaseError/mayHaveRun``, and
-    ///   ``DatabaseError/isTimeout`` for the deadline).
+    ///   at the deadline after the statement was sent, or that closed right after its rows
+    ///   (``DatabaseError/mayHaveRun``, and ``DatabaseError/isTimeout`` for the deadline).
     public func guardedQuery(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
         if Task.isCancelled {
             throw DatabaseError.timedOut(mayHaveRun: false)
         }
         do {
-            return try await withTaskCancellationHandler {
+            let rows = try await withTaskCancellationHandler {
                 try await eventLoop.flatSubmit {
                     guard !self.isClosed else {
                         return self.eventLoop.makeFailedFuture(
@@ -39,8 +39,20 @@ extension PostgresConnection {
                 let closing: EventLoopFuture<Void> = self.close()
                 closing.whenComplete { _ in }
             }
+            // PostgresNIO completes a statement at its CommandComplete, but a statement of its
+            // own commits later, at Sync, before ReadyForQuery: a backend terminated in between
+            // (or a commit that fails) sends its error after the rows, and PostgresNIO then
+            // closes the connection, in the same event-loop turn. Rows followed by a closed
+            // connection are no proof of a commit.
+            if isClosed {
+                var failure = DatabaseError(sqlState: nil, message: "the connection closed before the statement's commit was confirmed")
+                failure.mayHaveRun = true
+                throw failure
+            }
+            return rows
         } catch let error as DatabaseError {
-            throw Task.isCancelled ? DatabaseError.timedOut(mayHaveRun: false) : error
+            // Closed before the send, or after rows whose commit was not confirmed.
+            throw Task.isCancelled ? DatabaseError.timedOut(mayHaveRun: error.mayHaveRun) : error
         } catch {
             var failure = DatabaseError(error)
             if failure.sqlState == nil {

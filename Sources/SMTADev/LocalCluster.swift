@@ -45,9 +45,12 @@ public struct LocalCluster: Sendable {
     }
 
     /// Starts the server and waits until it accepts connections.
-    /// - Parameter durable: false for throwaway clusters (no fsync: faster, not crash-safe).
-    public func start(durable: Bool = true) throws {
+    /// - Parameters:
+    ///   - durable: false for throwaway clusters (no fsync: faster, not crash-safe).
+    ///   - maxConnections: PostgreSQL's `max_connections`; nil keeps its default (100).
+    public func start(durable: Bool = true, maxConnections: Int? = nil) throws {
         var options = "-p \(port) -c listen_addresses=127.0.0.1 -k \(dataDirectory)"
+        if let maxConnections { options += " -c max_connections=\(maxConnections)" }
         if !durable { options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off" }
         try ProcessRunner.run(
             binaries.path("pg_ctl"),

@@ -23,7 +23,8 @@ public actor TestCluster {
         try? FileManager.default.removeItem(atPath: folder)
         let cluster = LocalCluster(directory: folder, port: try LocalCluster.freePort(), binaries: try PostgresBinaries.locate())
         try cluster.create()
-        try cluster.start(durable: false)
+        // Suites run side by side, each bridge with a pool of its own: more than the default 100.
+        try cluster.start(durable: false, maxConnections: 400)
         TestClusterCleanup.register(cluster)
         self.cluster = cluster
         return cluster

@@ -43,16 +43,18 @@ struct SoakBenchmark: AsyncParsableCommand {
     var json: String?
 
     func run() async throws {
-        let binaries = try PostgresBinaries.locate()
-        let scratch = FileManager.default.temporaryDirectory.path + "/smta-soak-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let cluster = LocalCluster(directory: scratch + "/postgres", port: try LocalCluster.freePort(), binaries: binaries)
-        Console.line("Starting a throwaway PostgreSQL cluster…")
-        try cluster.create()
-        try cluster.start(durable: false)
-        defer { try? cluster.stop(immediate: true) }
-        let url = cluster.url()
+        let report = try await ThrowawayCluster.with { cluster in try await soak(cluster.url()) }
+        Console.line(report.table)
+        if let json {
+            try report.json.write(toFile: json, atomically: true, encoding: .utf8)
+        }
+        guard report.passed else {
+            throw ExitCode(1)
+        }
+    }
+
+    /// Migrates `url`, serves it with an in-process bridge and keeps it under load.
+    private func soak(_ url: DatabaseURL) async throws -> SoakReport {
         try await Migrator(migrations: AdapterChoice.supabase.migrations).migrate(url)
         let secret = String(repeating: "s", count: 40)
         let userID = UUID()
@@ -105,17 +107,10 @@ struct SoakBenchmark: AsyncParsableCommand {
         try await Task.sleep(for: .seconds(1))
         let after = ProcessSample.now()
 
-        let report = SoakReport(
+        return SoakReport(
             samples: samples, warmupSeconds: Double(warmupSeconds), descriptorsBefore: descriptorsBefore,
             descriptorsAfter: after.descriptors, wrkOutput: output, idleOpened: idlers.openedCount,
             idleClosedByBridge: closedByBridge)
-        Console.line(report.table)
-        if let json {
-            try report.json.write(toFile: json, atomically: true, encoding: .utf8)
-        }
-        guard report.passed else {
-            throw ExitCode(1)
-        }
     }
 }
 

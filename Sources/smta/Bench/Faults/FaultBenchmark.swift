@@ -51,17 +51,10 @@ struct FaultBenchmark: AsyncParsableCommand {
     var logLevel: Logger.Level = .critical
 
     func run() async throws {
-        let binaries = try PostgresBinaries.locate()
-        let scratch = FileManager.default.temporaryDirectory.path + "/smta-faults-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let cluster = LocalCluster(directory: scratch + "/postgres", port: try LocalCluster.freePort(), binaries: binaries)
-        Console.line("Starting a throwaway PostgreSQL cluster…")
-        try cluster.create()
-        // Durable: an immediate stop must not lose a committed write (synchronous_commit stays on).
-        try cluster.start(durable: true)
-        defer { try? cluster.stop(immediate: true) }
-        let report = try await FaultRun(cluster: cluster, options: self).run()
+        // Durable: an immediate stop must not lose a committed write.
+        let report = try await ThrowawayCluster.with(durable: true) { cluster in
+            try await FaultRun(cluster: cluster, options: self).run()
+        }
         Console.line(report.table)
         if let json {
             try report.json.write(toFile: json, atomically: true, encoding: .utf8)
