@@ -6,19 +6,27 @@ than PostgreSQL, misbehaves — and that it keeps serving afterwards.
   slower than ``request_timeout``: tokens whose ``kid`` is cached still verify; a token with an
   unknown ``kid`` is answered 503 + ``Retry-After`` within the budget (not 401), and a burst of
   them costs at most one fetch per second (``JWKSKeyRing``'s retry delay after a failure).
+- The Payload adapter's SQLite file locked by a writer (``BEGIN EXCLUSIVE``), missing, replaced or
+  corrupt: 503 within the budget (not 401, not 500), and 200 again once the file is back.
 
 Every answer must come within ``request_timeout`` + 1 s (``SMTA_REQUEST_TIMEOUT`` is 2 here), is
 never a 500, and a refused call writes nothing (psycopg).
 
-Needs SMTA_INTEROP_BINARY and SMTA_INTEROP_DATABASE_URL (a database migrated with the core and
-Supabase migrations); see bridge_common.py.
+Needs SMTA_INTEROP_BINARY, SMTA_INTEROP_DATABASE_URL (a database migrated with the core and
+Supabase migrations) and SMTA_INTEROP_PAYLOAD_DATABASE_URL (one migrated with the core and Payload
+migrations); see bridge_common.py.
 """
 
 import concurrent.futures
+import datetime
 import http.server
 import json
+import os
 import secrets
+import shutil
 import signal
+import sqlite3
+import tempfile
 import threading
 import time
 import uuid
@@ -27,9 +35,11 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
-from bridge_common import DATABASE_URL, Bridge, BridgeTestCase, Database, call, main, require_environment
+from bridge_common import (
+    DATABASE_URL, Bridge, BridgeTestCase, Database, call, main, payload_token, require_environment)
 from mint_token import supabase_claims
 
+PAYLOAD_DATABASE_URL = "SMTA_INTEROP_PAYLOAD_DATABASE_URL"
 # SMTA_REQUEST_TIMEOUT of every bridge here, and the longest any answer may take.
 REQUEST_TIMEOUT = 2
 BUDGET = REQUEST_TIMEOUT + 1.0
@@ -287,6 +297,163 @@ class JWKSEndpointFaultTests(FaultTestCase):
         self.jwks.set("ok", [self.known, rotated])
         self.eventually_ok(lambda: create_organization(bridge, rotated.token(), "After the slow fetch"),
                            "a new kid once the endpoint answers in time")
+
+
+# ---------------------------------------------------------------------------------------------
+# b. The Payload adapter's SQLite session file
+# ---------------------------------------------------------------------------------------------
+
+# @payloadcms/db-sqlite's DDL for the `users` auth collection with sessions (Payload 3.x), as in
+# test_bridge_payload.py.
+PAYLOAD_DDL = """
+CREATE TABLE `users` (
+  `id` integer PRIMARY KEY NOT NULL,
+  `updated_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
+  `created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
+  `email` text NOT NULL,
+  `reset_password_token` text,
+  `reset_password_expiration` text,
+  `salt` text,
+  `hash` text,
+  `login_attempts` numeric DEFAULT 0,
+  `lock_until` text
+);
+CREATE UNIQUE INDEX `users_email_idx` ON `users` (`email`);
+CREATE TABLE `users_sessions` (
+  `_order` integer NOT NULL,
+  `_parent_id` integer NOT NULL,
+  `id` text PRIMARY KEY NOT NULL,
+  `created_at` text,
+  `expires_at` text NOT NULL,
+  FOREIGN KEY (`_parent_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+);
+CREATE INDEX `users_sessions_parent_id_idx` ON `users_sessions` (`_parent_id`);
+"""
+
+
+def payload_timestamp(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+class PayloadSessionFileFaultTests(FaultTestCase):
+    """One Payload bridge over a SQLite file (Payload's default rollback journal) that each test
+    breaks and restores."""
+
+    @classmethod
+    def setUpClass(cls):
+        environment.update(require_environment(PAYLOAD_DATABASE_URL))
+        cls.database = Database(environment[PAYLOAD_DATABASE_URL])
+        cls.folder = tempfile.mkdtemp(prefix="smta-payload-faults-")
+        cls.path = os.path.join(cls.folder, "payload.db")
+        cls.secret = secrets.token_urlsafe(24)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        with sqlite3.connect(cls.path, isolation_level=None) as connection:
+            connection.executescript(PAYLOAD_DDL)
+            cls.user_id = connection.execute(
+                "insert into users (email) values (?)", ("faults@example.com",)).lastrowid
+            cls.sid = str(uuid.uuid4())
+            connection.execute(
+                "insert into users_sessions (_order, _parent_id, id, created_at, expires_at) values (1, ?, ?, ?, ?)",
+                (cls.user_id, cls.sid, payload_timestamp(now), payload_timestamp(now + datetime.timedelta(hours=2))))
+        cls.token = payload_token(cls.secret, cls.user_id, "faults@example.com", cls.sid)
+        minted.append(cls.token)
+        cls.bridge = Bridge("payload-faults", {
+            "SMTA_ADAPTER": "payload",
+            "SMTA_DATABASE_URL": environment[PAYLOAD_DATABASE_URL],
+            "SMTA_PAYLOAD_SECRET": cls.secret,
+            "SMTA_PAYLOAD_DATABASE": cls.path,
+            "SMTA_REQUEST_TIMEOUT": str(REQUEST_TIMEOUT),
+        }).start()
+        cls.bridge.wait_for_health(200)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.bridge.stop(signal.SIGTERM)
+        shutil.rmtree(cls.folder, ignore_errors=True)
+
+    def setUp(self):
+        with open(self.path, "rb") as file:
+            self.good = file.read()
+        self.assertEqual(self.create("Before the fault").status, 200)
+        self.before = self.database.fingerprint()
+
+    def create(self, name):
+        return call(self.bridge.url, "POST", "/rpc/create_organization", {"p_name": name},
+                    {"Authorization": f"JWT {self.token}"})
+
+    def assertUnavailableAndUnchanged(self, what):
+        self.assertUnavailableInBudget(lambda: self.create(what), what)
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            outcomes = list(pool.map(lambda _: timed(self.create, what), range(4)))
+        for reply, elapsed in outcomes:
+            self.assertInBudget(reply, elapsed, what)
+            self.assertUnavailable(reply)
+        self.assertUnchanged(self.database, self.before, what)
+        self.assertServing(self.bridge)
+
+    def test_a_file_locked_by_a_writer_is_503_within_the_budget_and_200_once_unlocked(self):
+        writer = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            writer.execute("BEGIN EXCLUSIVE")
+            self.assertUnavailableAndUnchanged("a call while Payload holds an exclusive lock")
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+        reply, elapsed = timed(self.create, "After the lock")
+        self.assertInBudget(reply, elapsed, "the first call after the lock")
+        self.assertEqual(reply.status, 200, reply)
+
+    def test_a_missing_file_is_503_and_the_file_put_back_is_read_again(self):
+        away = self.path + ".away"
+        os.rename(self.path, away)
+        try:
+            self.assertUnavailableAndUnchanged("a call while the session file is missing")
+        finally:
+            os.rename(away, self.path)
+        self.assertEqual(self.eventually_ok(lambda: self.create("File back"), "the file put back").status, 200)
+
+    def test_a_file_replaced_under_the_bridge_is_the_one_read(self):
+        # Payload's file replaced by another one (a restore, a fresh `payload migrate`) in which
+        # this session does not exist: the bridge must read the new file, not the one it opened.
+        replacement = self.path + ".new"
+        shutil.copyfile(self.path, replacement)
+        with sqlite3.connect(replacement, isolation_level=None) as connection:
+            connection.execute("delete from users_sessions where id = ?", (self.sid,))
+        original = self.path + ".orig"
+        os.rename(self.path, original)
+        os.rename(replacement, self.path)
+        try:
+            reply, elapsed = timed(self.create, "Replaced file")
+            self.assertInBudget(reply, elapsed, "a call after the file was replaced")
+            self.assertPostgrestError(reply, 401, "PGRST301")
+            self.assertUnchanged(self.database, self.before, "a call whose session the new file lacks")
+        finally:
+            os.replace(original, self.path)
+        self.assertEqual(self.eventually_ok(lambda: self.create("Original back"), "the original put back").status, 200)
+
+    def test_a_corrupt_file_is_503_and_200_once_restored(self):
+        garbage = secrets.token_bytes(len(self.good))
+        with open(self.path, "r+b") as file:  # overwritten in place: the same inode
+            file.write(garbage)
+        try:
+            self.assertUnavailableAndUnchanged("a call while the session file is garbage")
+        finally:
+            with open(self.path, "r+b") as file:
+                file.write(self.good)
+        self.assertEqual(self.eventually_ok(lambda: self.create("Repaired"), "the file repaired").status, 200)
+        self.before = self.database.fingerprint()
+
+        corrupt = self.path + ".corrupt"
+        with open(corrupt, "wb") as file:  # a garbage file renamed over it: another inode
+            file.write(garbage)
+        original = self.path + ".orig"
+        os.rename(self.path, original)
+        os.rename(corrupt, self.path)
+        try:
+            self.assertUnavailableAndUnchanged("a call after a garbage file replaced the session file")
+        finally:
+            os.replace(original, self.path)
+        self.assertEqual(self.eventually_ok(lambda: self.create("Restored"), "the file restored").status, 200)
 
 
 if __name__ == "__main__":
