@@ -8,6 +8,10 @@ than PostgreSQL, misbehaves — and that it keeps serving afterwards.
   them costs at most one fetch per second (``JWKSKeyRing``'s retry delay after a failure).
 - The Payload adapter's SQLite file locked by a writer (``BEGIN EXCLUSIVE``), missing, replaced or
   corrupt: 503 within the budget (not 401, not 500), and 200 again once the file is back.
+- A Stripe delivery cut mid-body, one shorter than its ``Content-Length`` (400), and bodies
+  trickling a byte per second, deliveries and an RPC call (504 + ``Retry-After`` at the
+  deadline): nothing recorded in ``platform.billing_events`` or written by the call, other
+  requests answered meanwhile.
 
 Every answer must come within ``request_timeout`` + 1 s (``SMTA_REQUEST_TIMEOUT`` is 2 here), is
 never a 500, and a refused call writes nothing (psycopg).
@@ -19,12 +23,16 @@ migrations); see bridge_common.py.
 
 import concurrent.futures
 import datetime
+import hashlib
+import hmac
 import http.server
 import json
 import os
 import secrets
+import select
 import shutil
 import signal
+import socket
 import sqlite3
 import tempfile
 import threading
@@ -36,7 +44,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
 from bridge_common import (
-    DATABASE_URL, Bridge, BridgeTestCase, Database, call, main, payload_token, require_environment)
+    DATABASE_URL, Bridge, BridgeTestCase, Database, SupabaseTokens, call, main, payload_token, require_environment)
 from mint_token import supabase_claims
 
 PAYLOAD_DATABASE_URL = "SMTA_INTEROP_PAYLOAD_DATABASE_URL"
@@ -46,6 +54,7 @@ BUDGET = REQUEST_TIMEOUT + 1.0
 # How long the slow JWKS endpoint waits before answering: past the request's budget and past
 # JWKSEndpoint's own 5 s fetch timeout.
 SLOW_JWKS_SECONDS = 8
+STRIPE_SECRET = "whsec_" + "f" * 32
 
 environment = None
 minted = []
@@ -454,6 +463,174 @@ class PayloadSessionFileFaultTests(FaultTestCase):
         finally:
             os.replace(original, self.path)
         self.assertEqual(self.eventually_ok(lambda: self.create("Restored"), "the file restored").status, 200)
+
+
+# ---------------------------------------------------------------------------------------------
+# c. Webhook deliveries cut or trickling
+# ---------------------------------------------------------------------------------------------
+
+def stripe_event(size=None):
+    """A Stripe event (a type SMTA records as ignored) as bytes, padded to ``size`` bytes."""
+    event = {"id": f"evt_{secrets.token_hex(12)}", "object": "event", "api_version": "2024-06-20",
+             "created": int(time.time()), "type": "invoice.created", "livemode": False,
+             "data": {"object": {"id": f"in_{secrets.token_hex(8)}", "object": "invoice"}}, "padding": ""}
+    body = json.dumps(event, separators=(",", ":")).encode("utf-8")
+    if size is not None:
+        event["padding"] = "x" * (size - len(body))
+        body = json.dumps(event, separators=(",", ":")).encode("utf-8")
+        assert len(body) == size
+    return event["id"], body
+
+
+def stripe_signature(body):
+    stamp = int(time.time())
+    digest = hmac.new(STRIPE_SECRET.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={stamp},v1={digest}"
+
+
+def delivery_head(bridge, body, length):
+    return (f"POST /webhooks/stripe HTTP/1.1\r\nHost: 127.0.0.1:{bridge.port}\r\n"
+            f"Content-Type: application/json\r\nStripe-Signature: {stripe_signature(body)}\r\n"
+            f"Content-Length: {length}\r\n\r\n").encode("ascii")
+
+
+def answer_or_close(sock, timeout):
+    """What the server does next within ``timeout`` seconds: ("answer", status), ("closed", None)
+    or ("nothing", None)."""
+    deadline = time.monotonic() + timeout
+    received = b""
+    while time.monotonic() < deadline:
+        readable, _, _ = select.select([sock], [], [], max(0.0, deadline - time.monotonic()))
+        if not readable:
+            break
+        try:
+            chunk = sock.recv(4096)
+        except ConnectionError:
+            return "closed", None
+        if not chunk:
+            return ("answer", int(received.split()[1])) if received else ("closed", None)
+        received += chunk
+        if b"\r\n" in received:
+            return "answer", int(received.split()[1])
+    return "nothing", None
+
+
+class WebhookDeliveryFaultTests(FaultTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.database = Database(environment[DATABASE_URL])
+        cls.tokens = SupabaseTokens(secrets.token_urlsafe(32))
+        cls.bridge = Bridge("webhook-faults", {
+            "SMTA_ADAPTER": "supabase",
+            "SMTA_DATABASE_URL": environment[DATABASE_URL],
+            "SMTA_JWT_SECRET": cls.tokens.secret,
+            "SMTA_STRIPE_WEBHOOK_SECRET": STRIPE_SECRET,
+            "SMTA_REQUEST_TIMEOUT": str(REQUEST_TIMEOUT),
+        }).start()
+        cls.bridge.wait_for_health(200)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.bridge.stop(signal.SIGTERM)
+
+    def recorded(self, event_id):
+        return self.database.value(
+            "select count(*) from platform.billing_events where provider = 'stripe' and event_id = %s", (event_id,))
+
+    def connect(self):
+        return socket.create_connection(("127.0.0.1", self.bridge.port), timeout=5)
+
+    def assertDeliveredNormally(self):
+        event_id, body = stripe_event()
+        reply, elapsed = timed(call, self.bridge.url, "POST", "/webhooks/stripe", body,
+                               {"Stripe-Signature": stripe_signature(body), "Content-Type": "application/json"})
+        self.assertEqual(reply.status, 200, reply)
+        self.assertLess(elapsed, 1.0, f"a normal delivery took {elapsed:.2f} s")
+        self.assertEqual(self.recorded(event_id), 1)
+
+    def test_a_delivery_cut_mid_body_records_nothing(self):
+        event_id, body = stripe_event(size=2000)
+        with self.connect() as sock:
+            sock.sendall(delivery_head(self.bridge, body, 2000) + body[:500])
+        time.sleep(0.2)
+        self.assertDeliveredNormally()
+        time.sleep(BUDGET - 0.2)
+        self.assertEqual(self.recorded(event_id), 0)
+
+    def test_a_body_shorter_than_its_content_length_is_never_recorded(self):
+        # The bytes sent are a whole event, signed: only the Content-Length says more was coming.
+        event_id, body = stripe_event()
+        with self.connect() as sock:
+            sock.sendall(delivery_head(self.bridge, body, len(body) + 1500) + body)
+            sock.shutdown(socket.SHUT_WR)
+            started = time.monotonic()
+            outcome, status = answer_or_close(sock, BUDGET + 1)
+            elapsed = time.monotonic() - started
+        # 400: the body ended before its Content-Length (not 413, "too large").
+        self.assertEqual((outcome, status), ("answer", 400), "a truncated delivery")
+        self.assertLessEqual(elapsed, BUDGET)
+        self.assertEqual(self.recorded(event_id), 0)
+        self.assertDeliveredNormally()
+
+    def trickle(self, head, body):
+        """Sends ``head``, then ``body`` a byte per second until the bridge answers or closes;
+        returns (outcome, status, seconds from the head to that)."""
+        with self.connect() as sock:
+            sock.sendall(head)
+            started = time.monotonic()
+            sent = 0
+            outcome, status = "nothing", None
+            while time.monotonic() - started < BUDGET + 3:
+                outcome, status = answer_or_close(sock, 1.0)
+                if outcome != "nothing":
+                    break
+                try:
+                    sock.send(body[sent:sent + 1])
+                    sent += 1
+                except OSError:
+                    outcome = "closed"
+                    break
+            return outcome, status, time.monotonic() - started
+
+    def test_bodies_trickling_a_byte_per_second_are_cut_at_the_request_timeout(self):
+        results = []
+
+        def trickle():
+            event_id, body = stripe_event(size=2000)
+            results.append((event_id, *self.trickle(delivery_head(self.bridge, body, len(body)), body)))
+
+        threads = [threading.Thread(target=trickle) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.5)
+        while any(thread.is_alive() for thread in threads):
+            self.assertServing(self.bridge)
+            time.sleep(0.3)
+        for thread in threads:
+            thread.join()
+        self.assertEqual(len(results), 4)
+        for event_id, outcome, status, elapsed in results:
+            # 504 + Retry-After: the time ran out before anything was recorded (not 413, "too large").
+            self.assertEqual((outcome, status), ("answer", 504), f"a trickle after {elapsed:.2f} s")
+            self.assertLessEqual(elapsed, BUDGET, f"a trickle was {outcome} after {elapsed:.2f} s")
+            self.assertEqual(self.recorded(event_id), 0)
+        self.assertDeliveredNormally()
+
+    def test_a_call_whose_body_trickles_is_cut_at_the_request_timeout_and_writes_nothing(self):
+        user = str(uuid.uuid4())
+        token = self.tokens.user(user, f"{user[:8]}@example.com")
+        minted.append(token)
+        body = json.dumps({"p_name": "Trickled", "p_description": "x" * 200}).encode("utf-8")
+        head = (f"POST /rpc/create_organization HTTP/1.1\r\nHost: 127.0.0.1:{self.bridge.port}\r\n"
+                f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode("ascii")
+        outcome, status, elapsed = self.trickle(head, body)
+        # 504 PGRST003 + Retry-After, as for any call whose budget ran out before the database.
+        self.assertEqual((outcome, status), ("answer", 504), f"a trickled call after {elapsed:.2f} s")
+        self.assertLessEqual(elapsed, BUDGET)
+        self.assertEqual(self.database.value(
+            "select count(*) from core.organizations where created_by = %s::uuid", (user,)), 0)
+        self.assertServing(self.bridge)
 
 
 if __name__ == "__main__":
