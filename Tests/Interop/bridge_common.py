@@ -11,6 +11,8 @@ The Swift suites in ``Tests/BridgeTests`` run the programs with these variables:
     the ``smta`` executable.
 ``SMTA_INTEROP_DATABASE_URL``
     a database migrated for the program's adapter (``postgres://…?sslmode=disable``).
+``SMTA_INTEROP_PAYLOAD_DATABASE_URL``
+    for ``test_bridge_fault_edges.py`` only: a second database, migrated for the Payload adapter.
 ``SMTA_INTEROP_PGDATA``, ``SMTA_INTEROP_PG_CTL``, ``SMTA_INTEROP_PG_PORT``
     for ``test_bridge_restarts.py`` only: the data folder, ``pg_ctl`` and port of a cluster the
     program may stop and restart (never the shared test cluster).

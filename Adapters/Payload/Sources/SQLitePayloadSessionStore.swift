@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import NIOConcurrencyHelpers
+import SMTACore
 
 /// Payload's users and sessions in a SQLite file (`@payloadcms/db-sqlite`, local development).
 ///
@@ -7,8 +9,39 @@ import GRDB
 /// keep working while Payload writes the same file (logins, logouts, user updates), in either
 /// journal mode. `expires_at` is ISO-8601 text there (`2026-01-12T20:49:47.977Z`); SQLite's
 /// own date functions read it.
+///
+/// Every lookup reads the file now at `path`: an open connection would go on reading a file
+/// deleted or replaced under it (a restore, a fresh `payload migrate`), so a lookup finds the
+/// file missing (an error: the adapter answers `unavailable`) or, when another file is there,
+/// opens that one. A lookup also ends when its task is cancelled, whatever SQLite is doing: a
+/// read waiting out the busy timeout behind Payload's write lock goes on unobserved, since
+/// `sqlite3_interrupt` does not end that wait.
 public struct SQLitePayloadSessionStore: PayloadSessionStore {
-    private let pool: DatabasePool
+    /// The file is not at its path (deleted, or renamed away).
+    public struct MissingFile: Error, CustomStringConvertible {
+        /// The path looked at.
+        public var path: String
+        public var description: String { "no SQLite file at \(path)" }
+    }
+
+    /// Which file a path names: its device and inode.
+    private struct FileIdentity: Equatable {
+        var device: UInt64
+        var inode: UInt64
+
+        /// The identity of the file at `path`; nil when there is none.
+        init?(path: String) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            device = UInt64(truncatingIfNeeded: info.st_dev)
+            inode = UInt64(truncatingIfNeeded: info.st_ino)
+        }
+    }
+
+    private let path: String
+    private let configuration: GRDB.Configuration
+    /// The pool reading the file at `path` and which file that is.
+    private let opened: NIOLockedValueBox<(pool: DatabasePool, file: FileIdentity?)>
 
     /// Opens `path` read-only.
     /// - Parameters:
@@ -23,7 +56,30 @@ public struct SQLitePayloadSessionStore: PayloadSessionStore {
         let timeout = busyTimeout.components
         configuration.busyMode = .timeout(Double(timeout.seconds) + Double(timeout.attoseconds) / 1e18)
         configuration.label = "smta.payload.sessions"
-        self.pool = try DatabasePool(path: path, configuration: configuration)
+        let file = FileIdentity(path: path)
+        self.path = path
+        self.configuration = configuration
+        self.opened = NIOLockedValueBox((try DatabasePool(path: path, configuration: configuration), file))
+    }
+
+    /// Runs `body` in a read transaction on the file now at `path`, giving up when the calling
+    /// task is cancelled.
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let pool = try currentPool()
+        return try await abandoningOnCancellation { try await pool.read(body) }
+    }
+
+    /// The pool over the file now at `path`, opened anew when another file took its place.
+    private func currentPool() throws -> DatabasePool {
+        guard let file = FileIdentity(path: path) else {
+            throw MissingFile(path: path)
+        }
+        return try opened.withLockedValue { opened in
+            if opened.file != file {
+                opened = (try DatabasePool(path: path, configuration: configuration), file)
+            }
+            return opened.pool
+        }
     }
 
     public func user(_ id: PayloadUserID, session sid: String?, in collection: PayloadCollection) async throws -> PayloadUserRecord? {
@@ -38,7 +94,7 @@ public struct SQLitePayloadSessionStore: PayloadSessionStore {
             case .text(let text): text
             }
         let arguments: StatementArguments = sid.map { [$0, userArgument] } ?? [userArgument]
-        return try await pool.read { database in
+        return try await read { database in
             let sql = try Self.userSelect(collection, in: database) + " \(session.columns) from \(Self.quoted(collection.tableName)) as u \(session.join) where u.\"id\" = ? limit 1"
             return try Row.fetchOne(database, sql: sql, arguments: arguments).map(Self.record)
         }
@@ -47,7 +103,7 @@ public struct SQLitePayloadSessionStore: PayloadSessionStore {
     public func user(apiKeyIndexes: [String], in collection: PayloadCollection) async throws -> PayloadUserRecord? {
         guard !apiKeyIndexes.isEmpty else { return nil }
         let placeholders = Array(repeating: "?", count: apiKeyIndexes.count).joined(separator: ", ")
-        return try await pool.read { database in
+        return try await read { database in
             let sql = try Self.userSelect(collection, in: database) + """
                  0, null from \(Self.quoted(collection.tableName)) as u \
                 where u."api_key_index" in (\(placeholders)) and coalesce(u."enable_a_p_i_key", 0) <> 0 limit 1

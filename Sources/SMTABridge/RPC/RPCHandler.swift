@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import SMTACore
 import SMTAHummingbird
 
@@ -155,10 +156,16 @@ struct RPCHandler: Sendable {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: maxBodySize)
-        } catch {
+        } catch is NIOTooManyBytesError {
             throw BridgeError(
                 status: .contentTooLarge, code: "PGRST102",
                 message: "The request body is larger than \(maxBodySize) bytes")
+        } catch where Task.isCancelled {
+            // A body still trickling in at the deadline: answered as a timeout by `respond`.
+            throw CancellationError()
+        } catch {
+            throw BridgeError(
+                status: .badRequest, code: "PGRST102", message: "The request body ended before its Content-Length")
         }
         return isForm ? try RPCArguments(query: String(buffer: buffer)) : try RPCArguments(body: buffer)
     }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import PostgresNIO
 import SMTACore
 
@@ -49,10 +50,19 @@ struct BillingWebhookHandler: Sendable {
         let body: [UInt8]
         do {
             body = Array(try await request.body.collect(upTo: maxBodySize).readableBytesView)
-        } catch {
+        } catch is NIOTooManyBytesError {
             return BridgeError(
                 status: .contentTooLarge, code: "webhook_too_large",
                 message: "The event is larger than \(maxBodySize) bytes; nothing was recorded").response()
+        } catch where Task.isCancelled {
+            // Still trickling in at the deadline: nothing was recorded, a redelivery is safe.
+            context.logger.notice("webhook body not received within the request's time", metadata: ["provider": "\(displayName)"])
+            return BridgeError(.timedOut(mayHaveRun: false), role: .serviceRole, requestID: context.id, kind: .idempotentWrite)
+                .response()
+        } catch {
+            return BridgeError(
+                status: .badRequest, code: "webhook_payload",
+                message: "The event's body ended before its Content-Length; nothing was recorded").response()
         }
         let eventID: String?
         do {

@@ -9,7 +9,9 @@ import Logging
 /// unusable fetch keeps the last good keys; while the last fetch failed, an unknown `kid` is
 /// answered `unavailable` (the token may well be valid: the caller should say "try
 /// again", not "refused"), and a new attempt is allowed after `retryAfterFailure` rather
-/// than the whole interval.
+/// than the whole interval. A request waiting for a refresh stops waiting when its task is
+/// cancelled (its deadline), answered `unavailable`: an endpoint slower than the request's
+/// budget holds no request past it, and the fetch goes on.
 public actor JWKSKeyRing {
     /// What one fetch produced.
     private enum Outcome: Sendable {
@@ -64,7 +66,7 @@ public actor JWKSKeyRing {
             lastRefresh = now
             refreshInFlight = Self.fetch(from: source)
         }
-        await settleRefresh()
+        try await settleRefreshUnlessCancelled(kid)
         if let key = keys[kid] { return key }
         try checkAvailable(kid)
         return nil
@@ -93,7 +95,28 @@ public actor JWKSKeyRing {
     @discardableResult
     private func settleRefresh() async -> Outcome? {
         guard let task = refreshInFlight else { return nil }
-        let outcome = await task.value
+        return install(await task.value, of: task)
+    }
+
+    /// ``settleRefresh()`` for a request: gives up when the calling task is cancelled; the
+    /// fetch goes on, and a task of its own installs its outcome when it ends.
+    /// - Throws: `unavailable` when the calling task was cancelled before the fetch ended.
+    private func settleRefreshUnlessCancelled(_ kid: String) async throws(AuthenticationError) {
+        guard let task = refreshInFlight else { return }
+        let outcome: Outcome
+        do {
+            outcome = try await abandoningOnCancellation { await task.value }
+        } catch {
+            Task { await self.settleRefresh() }
+            throw AuthenticationError(
+                .unavailable, "kid \(kid.prefix(64)) is not among the keys loaded, and the JWKS fetch in flight did not end within the request's time")
+        }
+        install(outcome, of: task)
+    }
+
+    /// Installs what `task` fetched, unless another waiter did already.
+    @discardableResult
+    private func install(_ outcome: Outcome, of task: Task<Outcome, Never>) -> Outcome {
         if refreshInFlight == task {
             refreshInFlight = nil
             switch outcome {
