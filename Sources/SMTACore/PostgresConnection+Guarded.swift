@@ -27,7 +27,7 @@ extension PostgresConnection {
             throw DatabaseError.timedOut(mayHaveRun: false)
         }
         do {
-            let rows = try await withTaskCancellationHandler {
+            let rows: [PostgresRow] = try await withTaskCancellationHandler {
                 try await eventLoop.flatSubmit {
                     guard !self.isClosed else {
                         return self.eventLoop.makeFailedFuture(
