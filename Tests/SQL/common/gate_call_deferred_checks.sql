@@ -13,7 +13,7 @@ select tests.world();
 select throws_like(
   format($$select core.gate_call('service_role', null, '{"role":"service_role"}', null, null, null, null, false,
       'with cleared as (update core.memberships set is_super_admin = false
-                        where organization_id = %L and user_id = %L returning 1)
+                        where organization_id = ''%s'' and user_id = ''%s'' returning 1)
        select pg_catalog.to_json(pg_catalog.count(*)) from cleared', '{}')$$,
     tests.id('org_a'), tests.id('owner_a')),
   '%would be left without a super_admin%',
@@ -27,7 +27,7 @@ select is(tests.super_admins(tests.id('org_a')), array[tests.id('owner_a')],
 select lives_ok(
   format($$select core.gate_call('service_role', null, '{"role":"service_role"}', null, null, null, null, false,
       'with touched as (update core.memberships set role_id = role_id
-                        where organization_id = %L and user_id = %L returning 1)
+                        where organization_id = ''%s'' and user_id = ''%s'' returning 1)
        select pg_catalog.to_json(pg_catalog.count(*)) from touched', '{}')$$,
     tests.id('org_a'), tests.id('owner_a')),
   'a call that leaves the organization its super_admin runs, its deferred check passing inside it');
