@@ -164,85 +164,16 @@ final class DatabaseAvailability: Service {
     /// A new watch connection, or nil when none opened within ``answerTimeout``.
     ///
     /// A connection attempt does not stop on cancellation (PostgresNIO bounds only the TCP
-    /// connect, not the start-up exchange, which a stalled network holds forever), so it runs
-    /// apart and is abandoned at the deadline; if it opens later, it is closed.
+    /// connect, not the start-up exchange, which a stalled network holds forever), so it is
+    /// abandoned at the deadline; if it opens later, it is closed.
     private func connect() async -> PostgresConnection? {
-        let attempt = ConnectionAttempt()
         let (configuration, logger) = (configuration, logger)
-        Task {
-            let connection = try? await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
-            if !attempt.deliver(connection) {
-                try? await connection?.close()
+        return await Deadline.run(within: answerTimeout) {
+            try? await abandoningOnCancellation {
+                try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            } whenAbandoned: { connection in
+                try? await connection.close()
             }
         }
-        return await Deadline.run(within: answerTimeout) { await attempt.connection() }
-    }
-}
-
-/// One connection attempt of the watch, handed over once: to the waiter if it still waits, or
-/// refused (and then closed by the attempt) once the waiter gave up.
-private final class ConnectionAttempt: Sendable {
-    private enum State {
-        case pending
-        case waiting(CheckedContinuation<PostgresConnection?, Never>)
-        case delivered(PostgresConnection?)
-        case abandoned
-    }
-
-    private let state = NIOLockedValueBox(State.pending)
-
-    /// The connection once the attempt succeeds; nil when it fails or the task is cancelled.
-    func connection() async -> PostgresConnection? {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let ready: PostgresConnection?? = state.withLockedValue { state in
-                    switch state {
-                    case .pending:
-                        state = .waiting(continuation)
-                        return .none
-                    case .delivered(let connection):
-                        return .some(connection)
-                    case .waiting, .abandoned:
-                        return .some(nil)
-                    }
-                }
-                if let ready {
-                    continuation.resume(returning: ready)
-                }
-            }
-        } onCancel: {
-            let waiting: CheckedContinuation<PostgresConnection?, Never>? = state.withLockedValue { state in
-                switch state {
-                case .pending:
-                    state = .abandoned
-                    return nil
-                case .waiting(let continuation):
-                    state = .abandoned
-                    return continuation
-                case .delivered, .abandoned:
-                    return nil
-                }
-            }
-            waiting?.resume(returning: nil)
-        }
-    }
-
-    /// Hands the attempt's outcome to the waiter; false when the waiter gave up (the caller then
-    /// closes `connection`).
-    func deliver(_ connection: PostgresConnection?) -> Bool {
-        let waiting: (CheckedContinuation<PostgresConnection?, Never>?, Bool) = state.withLockedValue { state in
-            switch state {
-            case .pending:
-                state = .delivered(connection)
-                return (nil, true)
-            case .waiting(let continuation):
-                state = .delivered(connection)
-                return (continuation, true)
-            case .delivered, .abandoned:
-                return (nil, false)
-            }
-        }
-        waiting.0?.resume(returning: connection)
-        return waiting.1
     }
 }

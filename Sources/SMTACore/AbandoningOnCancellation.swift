@@ -9,10 +9,15 @@ import NIOConcurrencyHelpers
 /// the request gives up when its task is cancelled and answers for itself, while the work ends
 /// by its own timeout.
 ///
+/// - Parameters:
+///   - work: the work.
+///   - whenAbandoned: given what `work` returns after the caller gave up, to dispose of it (a
+///     connection that opened too late is closed).
 /// - Throws: `CancellationError` when the calling task is cancelled first, else what `work`
 ///   throws.
 public func abandoningOnCancellation<Value: Sendable>(
-    _ work: @escaping @Sendable () async throws -> Value
+    _ work: @escaping @Sendable () async throws -> Value,
+    whenAbandoned: (@Sendable (Value) async -> Void)? = nil
 ) async throws -> Value {
     try Task.checkCancellation()
     let waiter = AbandonableWait<Value>()
@@ -26,7 +31,9 @@ public func abandoningOnCancellation<Value: Sendable>(
                     } catch {
                         outcome = .failure(error)
                     }
-                    waiter.resume(with: outcome)
+                    if !waiter.resume(with: outcome), case .success(let value) = outcome {
+                        await whenAbandoned?(value)
+                    }
                 }
             }
         }
@@ -66,8 +73,10 @@ private final class AbandonableWait<Value: Sendable>: @unchecked Sendable {
         return !cancelled
     }
 
-    /// Resumes the wait with `outcome` unless it was resumed already.
-    func resume(with outcome: Result<Value, any Error>) {
+    /// Resumes the wait with `outcome` unless it was resumed already; false when it was (the
+    /// caller gave up first).
+    @discardableResult
+    func resume(with outcome: Result<Value, any Error>) -> Bool {
         let continuation: CheckedContinuation<Value, any Error>? = lock.withLock {
             switch state {
             case .waiting:
@@ -81,5 +90,6 @@ private final class AbandonableWait<Value: Sendable>: @unchecked Sendable {
             }
         }
         continuation?.resume(with: outcome)
+        return continuation != nil
     }
 }

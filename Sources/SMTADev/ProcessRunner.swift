@@ -53,6 +53,7 @@ public enum ProcessRunner {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        markDescriptorsCloseOnExec()
 
         // The child starts with no blocked signal and default handlers: this process's threads
         // may block signals (SIGALRM, SIGTERM) that programs such as pgbench -T rely on.
@@ -100,6 +101,21 @@ public enum ProcessRunner {
     }
 
     /// Calls `body` with a NULL-terminated C array of the strings.
+    /// Marks every open descriptor above standard error close-on-exec, so that a child gets none
+    /// of this process's: SwiftNIO opens its sockets without the flag, and a child would otherwise
+    /// keep them open (a PostgreSQL server started here held this process's connections alive
+    /// after it closed them) and start with high descriptor numbers (wrk refuses sockets numbered
+    /// past its event loop's size). A descriptor opened meanwhile by another thread may still be
+    /// inherited; the flag costs this process nothing.
+    private static func markDescriptorsCloseOnExec() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for name in names {
+            if let descriptor = Int32(name), descriptor > 2 {
+                _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+            }
+        }
+    }
+
     private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
         let pointers = strings.map { strdup($0) } + [nil]
         defer { pointers.forEach { free($0) } }

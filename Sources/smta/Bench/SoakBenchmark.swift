@@ -79,13 +79,18 @@ struct SoakBenchmark: AsyncParsableCommand {
         }
 
         let seconds = Int(minutes * 60)
+        let (clients, endpoint) = (clients, "http://127.0.0.1:\(port)/rpc/list_my_organizations")
+        // Warm up first, so that the baseline has the pool's connections open, as at the end.
+        _ = try await NIOThreadPool.singleton.runIfActive {
+            try ProcessRunner.run(
+                "wrk", ["-t2", "-c\(clients)", "-d3s", "-H", "Authorization: Bearer \(token)", endpoint])
+        }
         let descriptorsBefore = ProcessSample.now().descriptors
         let idlers = IdleClients()
         try await idlers.open(
             idle: idleConnections, slow: slowClients, port: port, path: "/rpc/list_my_organizations",
             authorization: "Bearer \(token)")
         Console.line("Soaking for \(seconds) s with \(clients) connections, \(idleConnections) idle and \(slowClients) slow beside them…")
-        let (clients, endpoint) = (clients, "http://127.0.0.1:\(port)/rpc/list_my_organizations")
         let load = Task {
             try await NIOThreadPool.singleton.runIfActive {
                 try ProcessRunner.run(
@@ -151,6 +156,10 @@ struct SoakReport {
     var growth: Double { rssAtWarmup == 0 ? 0 : Double(rssAtEnd - rssAtWarmup) * 100 / Double(rssAtWarmup) }
     private var nonSuccess: Int { Self.number(after: "Non-2xx or 3xx responses:", in: wrkOutput) }
     private var socketErrors: Bool { wrkOutput.contains("Socket errors") }
+    /// wrk's own line about socket errors (connect, read, write, timeout), if it printed one.
+    private var socketErrorLine: String {
+        wrkOutput.split(separator: "\n").first { $0.contains("Socket errors") }.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+    }
     private var requestsPerSecond: Double { Double(Self.text(after: "Requests/sec:", in: wrkOutput)) ?? 0 }
     private var descriptorsPeak: Int { samples.map(\.sample.descriptors).max() ?? 0 }
 
@@ -169,7 +178,7 @@ struct SoakReport {
             "Soak: \(samples.last.map { Int($0.seconds) } ?? 0) s, \(String(format: "%.0f", requestsPerSecond)) requests/s",
             "  RSS after \(Int(warmupSeconds)) s warm-up: \(rssAtWarmup / 1024) MiB; at the end: \(rssAtEnd / 1024) MiB; peak \(rssPeak / 1024) MiB; growth \(String(format: "%.1f", growth)) % (goal ≤ 10 %)",
             "  file descriptors: \(descriptorsBefore) before, \(descriptorsPeak) at most during, \(descriptorsAfter) after",
-            "  non-2xx answers: \(nonSuccess)\(socketErrors ? "; socket errors (see wrk)" : ""); load p99 \(p99)",
+            "  non-2xx answers: \(nonSuccess)\(socketErrors ? "; wrk: \(socketErrorLine)" : ""); load p99 \(p99)",
             "  idle and slow connections: \(idleOpened) opened, \(idleClosedByBridge) closed by the bridge",
             "  RSS samples (s: MiB): " + samples.map { "\(Int($0.seconds)): \($0.sample.residentKiB / 1024)" }.joined(separator: ", "),
             passed ? "PASSED" : "FAILED",
@@ -181,7 +190,7 @@ struct SoakReport {
         return "{\"requests_per_second\":\(String(format: "%.0f", requestsPerSecond)),\"rss_warmup_kib\":\(rssAtWarmup),"
             + "\"rss_end_kib\":\(rssAtEnd),\"rss_peak_kib\":\(rssPeak),\"growth_percent\":\(String(format: "%.2f", growth)),"
             + "\"fds_before\":\(descriptorsBefore),\"fds_peak\":\(descriptorsPeak),\"fds_after\":\(descriptorsAfter),"
-            + "\"non_2xx\":\(nonSuccess),\"p99\":\"\(p99)\",\"idle_opened\":\(idleOpened),\"idle_closed_by_bridge\":\(idleClosedByBridge),"
+            + "\"non_2xx\":\(nonSuccess),\"socket_errors\":\"\(socketErrorLine)\",\"p99\":\"\(p99)\",\"idle_opened\":\(idleOpened),\"idle_closed_by_bridge\":\(idleClosedByBridge),"
             + "\"samples\":[\(series)],\"passed\":\(passed)}\n"
     }
 
