@@ -81,6 +81,23 @@ struct DatabaseErrorMappingTests {
         #expect(lateRead.code == "PGRST003")
     }
 
+    @Test("a statement cancelled by statement_timeout is 504 with Retry-After, not PostgREST's 500: nothing was applied")
+    func statementTimeout() {
+        for kind in [BridgeError.CallKind.write, .idempotentWrite, .read] {
+            let error = BridgeError(
+                DatabaseError(sqlState: "57014", message: "canceling statement due to statement timeout"), role: .authenticated,
+                requestID: "r-1", kind: kind)
+            #expect(error.status == .gatewayTimeout)
+            #expect(error.code == "57014")
+            #expect(error.message == "canceling statement due to statement timeout")
+            #expect(error.headers[.retryAfter] == "1")
+            #expect(error.hint?.contains("nothing was applied") == true)
+        }
+        // Its neighbours in class 57 keep their statuses.
+        #expect(mapped("57000").status == .internalServerError)
+        #expect(mapped("57P01").status == .serviceUnavailable)
+    }
+
     @Test("a function's own errors reach the caller with message, detail and hint")
     func callerErrorsForwarded() {
         let error = mapped("P0002", message: "Organization not found")

@@ -6,10 +6,12 @@ extension BridgeError {
     ///
     /// Statuses follow PostgREST's table (409 for `23505`, 404 for `42883`, 401/403 for `42501`,
     /// 400 for `P0001` and unlisted codes, 500 for internal classes, `PTxyz` for status `xyz`),
-    /// with two differences: `P0002`, which SMTA's functions raise for "not found", is 404 with
-    /// the function's message (PostgREST would answer 500); and a server shutting down or
-    /// starting (`57P01`–`57P03`) is 503, like a lost connection, because the bridge recovers
-    /// from it by itself.
+    /// with three differences: `P0002`, which SMTA's functions raise for "not found", is 404 with
+    /// the function's message (PostgREST would answer 500); a server shutting down or starting
+    /// (`57P01`–`57P03`) is 503, like a lost connection, because the bridge recovers from it by
+    /// itself; and a statement cancelled by `statement_timeout` (`57014`) is 504 with
+    /// `Retry-After` (PostgREST: 500): the cancelled call's transaction was rolled back, so
+    /// nothing was applied, and a 500 would tell the client it met a defect.
     ///
     /// The server's message, detail and hint reach the client only for the errors a function
     /// raises for its caller (exceptions, data and constraint errors, privileges, timeouts);
@@ -39,6 +41,13 @@ extension BridgeError {
         if let status = Self.unavailableStatus(code) {
             self = .databaseUnavailable(retryAfterSeconds: 1)
             self.status = status
+            return
+        }
+        if code == "57014" {
+            self.init(
+                status: .gatewayTimeout, code: code, message: error.message, details: error.detail,
+                hint: "The call ran longer than statement_timeout and was cancelled; nothing was applied.")
+            self.headers[.retryAfter] = "1"
             return
         }
         let status = Self.status(of: code, role: role)
@@ -120,7 +129,7 @@ extension BridgeError {
 
     /// Whether the server's own words may reach the client.
     private static func isForCaller(_ code: String) -> Bool {
-        if code.hasPrefix("PT") || ["P0001", "P0002", "42501", "57014", "25006", "40001", "40P01"].contains(code) {
+        if code.hasPrefix("PT") || ["P0001", "P0002", "42501", "25006", "40001", "40P01"].contains(code) {
             return true
         }
         return ["22", "23", "28", "0L", "0P"].contains(String(code.prefix(2)))

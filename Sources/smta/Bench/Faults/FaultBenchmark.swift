@@ -15,7 +15,7 @@ import SMTASupabase
 ///
 /// A throwaway cluster, a ``FaultProxy`` between it and an in-process bridge (Supabase adapter),
 /// and a ``FaultLoad`` of two users creating organizations (half with an Idempotency-Key) and
-/// listing theirs. Faults, each counted as an iteration: every connection cut; pooled backends
+/// listing theirs; a fresh pair of users every 25 faults keeps each list short. Faults, each counted as an iteration: every connection cut; pooled backends
 /// terminated by `pg_terminate_backend`; the network stalled longer than `statement_timeout`;
 /// PostgreSQL restarted fast and immediate; PostgreSQL down when the bridge starts. After each,
 /// the time until the bridge serves again is measured and the two users are checked in turn.

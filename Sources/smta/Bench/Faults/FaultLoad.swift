@@ -3,8 +3,9 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 
-/// The calls the fault benchmark keeps making while it breaks things: two users, each creating
-/// organizations (with and without an Idempotency-Key) and listing theirs, every answer judged.
+/// The calls the fault benchmark keeps making while it breaks things: the roster's current users,
+/// each creating organizations (with and without an Idempotency-Key) and listing theirs, every
+/// answer judged.
 struct FaultLoad: Sendable {
     /// A signed-in user of the load.
     struct User: Sendable {
@@ -14,8 +15,22 @@ struct FaultLoad: Sendable {
         var authorization: String
     }
 
+    /// The users the load calls as: replaced now and then by fresh ones, so that no user's list of
+    /// organizations grows with the length of the run.
+    final class Roster: Sendable {
+        private let box: NIOLockedValueBox<[User]>
+
+        init(_ users: [User]) { box = NIOLockedValueBox(users) }
+
+        /// The users called as now.
+        var users: [User] { box.withLockedValue { $0 } }
+
+        /// Makes `users` the users called as from now on.
+        func replace(with users: [User]) { box.withLockedValue { $0 = users } }
+    }
+
     let port: Int
-    let users: [User]
+    let roster: Roster
     let ledger: FaultLedger
     /// The bridge's request budget: no answer may take longer than this plus a second.
     let requestTimeout: Duration
@@ -33,6 +48,7 @@ struct FaultLoad: Sendable {
                     var sequence = 0
                     while running.withLockedValue({ $0 }) {
                         sequence += 1
+                        let users = roster.users
                         let user = users[(worker + sequence) % users.count]
                         switch sequence % 4 {
                         case 1: await write(as: user, name: "\(user.tag)-w\(worker)-\(sequence)", keyed: true)

@@ -47,7 +47,8 @@ struct FaultReport {
         lines.append("Worst recovery: \(String(format: "%.2f", worstRecovery)) s (goal ≤ \(String(format: "%.0f", Self.recoveryGoal)) s)")
         let violations = ledger.violations
         lines.append("Broken rules: \(violations.count + writeProblems.count)")
-        for line in (violations.first + writeProblems).prefix(30) {
+        // The writes first: they are the rarest and the gravest.
+        for line in (writeProblems + violations.first).prefix(30) {
             lines.append("  - \(line)")
         }
         lines.append(passed ? "PASSED" : "FAILED")
@@ -71,6 +72,13 @@ struct FaultReport {
             + "\"writes\":{\"applied\":\(writes.filter { $0 == .applied }.count),\"not_applied\":\(writes.filter { $0 == .notApplied }.count),"
             + "\"unknown\":\(writes.filter { $0 == .unknown }.count),\"unresolved\":\(writes.filter { $0 == .unresolved }.count)},"
             + "\"replays\":\(ledger.replays),\"write_problems\":\(writeProblems.count),\"violations\":\(ledger.violations.count),"
+            + "\"broken_rules\":[\((writeProblems + ledger.violations.first).prefix(30).map(Self.quoted).joined(separator: ","))],"
             + "\"passed\":\(passed)}\n"
+    }
+
+    /// `text` as a JSON string.
+    private static func quoted(_ text: String) -> String {
+        let data = try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])
+        return data.flatMap { String(data: $0, encoding: .utf8) }.map { String($0.dropFirst().dropLast()) } ?? "\"\""
     }
 }

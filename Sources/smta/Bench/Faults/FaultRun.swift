@@ -41,7 +41,7 @@ struct FaultRun {
         let url = cluster.url()
         Console.line("Migrating for the supabase adapter…")
         try await Migrator(migrations: AdapterChoice.supabase.migrations).migrate(url)
-        let users = try await seedUsers(url)
+        let roster = FaultLoad.Roster(try await seedUsers(url, generation: 0))
         let proxy = try FaultProxy(upstreamHost: "127.0.0.1", upstreamPort: cluster.port)
         let proxyPort = try await proxy.start()
         let ledger = FaultLedger()
@@ -52,19 +52,19 @@ struct FaultRun {
         for iteration in 0..<options.coldStarts {
             try await offLoop { try cluster.stop(immediate: iteration % 2 == 1) }
             let (server, port) = try await startBridge(databasePort: proxyPort)
-            let load = FaultLoad(port: port, users: users, ledger: ledger, requestTimeout: requestTimeout, retryBudget: .seconds(30))
+            let load = FaultLoad(port: port, roster: roster, ledger: ledger, requestTimeout: requestTimeout, retryBudget: .seconds(30))
             for _ in 0..<3 {
-                _ = await load.read(as: users[0])
+                _ = await load.read(as: roster.users[0])
             }
             try await offLoop { try cluster.start(durable: true) }
-            tallies[.coldStart, default: Tally()].record(try await recovery(load, users: users))
+            tallies[.coldStart, default: Tally()].record(try await recovery(load))
             server.cancel()
             _ = await server.result
         }
 
         let (server, port) = try await startBridge(databasePort: proxyPort)
         defer { server.cancel() }
-        let load = FaultLoad(port: port, users: users, ledger: ledger, requestTimeout: requestTimeout, retryBudget: .seconds(30))
+        let load = FaultLoad(port: port, roster: roster, ledger: ledger, requestTimeout: requestTimeout, retryBudget: .seconds(30))
         let running = NIOLockedValueBox(true)
         let workers = Task { await load.run(workers: options.workers, running: running) }
         let schedule = Self.interleave([
@@ -74,9 +74,12 @@ struct FaultRun {
             if index % 100 == 0 {
                 Console.line("Fault \(index + 1) of \(schedule.count)…")
             }
+            if index > 0, index % Self.faultsPerGeneration == 0 {
+                roster.replace(with: try await seedUsers(url, generation: index / Self.faultsPerGeneration))
+            }
             let iteration = tallies[fault]?.iterations ?? 0
             try await inject(fault, iteration: iteration, proxy: proxy, url: url)
-            tallies[fault, default: Tally()].record(try await recovery(load, users: users))
+            tallies[fault, default: Tally()].record(try await recovery(load))
             // Let the load run between faults.
             try await Task.sleep(for: .milliseconds(fault == .cut || fault == .termination ? 50 : 500))
         }
@@ -91,6 +94,11 @@ struct FaultRun {
     }
 
     private var requestTimeout: Duration { .seconds(options.requestTimeout) }
+
+    /// Faults between two generations of users: each user creates a few hundred organizations at
+    /// most, so listing them stays a small read however long the run (a run of 1,000 faults with
+    /// the same two users ends with lists of ~18,000 rows, which meet `statement_timeout`).
+    private static let faultsPerGeneration = 25
 
     /// Breaks things once.
     private func inject(_ fault: Fault, iteration: Int, proxy: FaultProxy, url: DatabaseURL) async throws {
@@ -121,7 +129,8 @@ struct FaultRun {
 
     /// Seconds until the bridge serves again (a 200 to each user in turn), then checks that each
     /// user, called alternately, sees only their own organizations.
-    private func recovery(_ load: FaultLoad, users: [FaultLoad.User]) async throws -> Double {
+    private func recovery(_ load: FaultLoad) async throws -> Double {
+        let users = load.roster.users
         let start = ContinuousClock.now
         var served = Set<Int>()
         while served.count < users.count, start.duration(to: .now) < .seconds(60) {
@@ -155,10 +164,10 @@ struct FaultRun {
         throw FaultBenchmarkFailure("the bridge did not start: \(String(describing: await server.result))")
     }
 
-    /// Two users with a home organization each.
-    private func seedUsers(_ url: DatabaseURL) async throws -> [FaultLoad.User] {
+    /// Two new users with a home organization each, tagged `fa<generation>` and `fb<generation>`.
+    private func seedUsers(_ url: DatabaseURL, generation: Int) async throws -> [FaultLoad.User] {
         var users: [FaultLoad.User] = []
-        for tag in ["fa", "fb"] {
+        for tag in ["fa\(generation)", "fb\(generation)"] {
             let id = UUID()
             let claims = #"{"aud":"authenticated","sub":"\#(id.uuidString.lowercased())","role":"authenticated","email":"\#(tag)@example.com"}"#
             try await url.withConnection(logger: logger) { connection in
@@ -182,7 +191,7 @@ struct FaultRun {
         var counts: [String: Int] = [:]
         try await url.withConnection(logger: logger) { connection in
             let rows = try await connection.guardedQuery(
-                "select name, count(*)::int from core.organizations where name like 'f_-w%' group by name", logger: logger)
+                "select name, count(*)::int from core.organizations where name ~ '^f[ab][0-9]+-w' group by name", logger: logger)
             for row in rows {
                 let (name, count) = try row.decode((String, Int).self)
                 counts[name] = count
