@@ -8,7 +8,9 @@ extension Gate {
     /// with `core.set_caller`, then runs `statement`. Every setting ends with
     /// that statement, so nothing of `identity` stays on the pooled connection.
     ///
-    /// A pooled connection found closed before anything was sent on it is replaced once.
+    /// The call is answered once PostgreSQL has confirmed its commit (see
+    /// `PostgresConnection.committedQuery(_:logger:)`), unless `readOnly` says there is nothing to
+    /// commit. A pooled connection found closed before anything was sent on it is replaced once.
     /// Cancelling the calling task ends the call at once, whatever the network does: a wait for
     /// a connection is abandoned, and a statement already sent is stopped by closing its
     /// connection (see `PostgresConnection.guardedQuery(_:logger:)`).
@@ -18,19 +20,22 @@ extension Gate {
     ///     is `arguments`. Built by the caller from trusted parts, never from client text.
     ///   - arguments: a JSON document handed to the statement as `$1` (`json`).
     ///   - identity: the caller the statement runs as.
+    ///   - readOnly: true when the statement changes nothing (it calls a `STABLE` or `IMMUTABLE`
+    ///     function): its rows are returned without waiting for the commit's confirmation,
+    ///     which saves a round trip.
     /// - Returns: the statement's JSON value as UTF-8 bytes; nil when it yielded no row or SQL
     ///   `NULL`.
     /// - Throws: ``DatabaseError``: ``DatabaseError/isConnectionFailure`` tells a database that
     ///   could not be reached from one that refused, ``DatabaseError/mayHaveRun`` a call whose
     ///   outcome is unknown, ``DatabaseError/isTimeout`` one whose task was cancelled.
-    public func call(_ statement: String, arguments: String, as identity: Identity) async throws -> ByteBuffer? {
+    public func call(_ statement: String, arguments: String, as identity: Identity, readOnly: Bool = false) async throws -> ByteBuffer? {
         let link = identity.link
         let query: PostgresQuery = """
             select core.gate_call(\(identity.role.rawValue), \(link == nil ? identity.userID : nil), \
             \(identity.claimsJSON), \(secretsKey), \(link?.provider), \(link?.subject), \(link?.email), \
             \(allowsAnonymousUsers), \(statement), \(arguments)::json)::text
             """
-        return try await run(query).first?.decode(ByteBuffer?.self)
+        return try await run(query, confirmingCommit: !readOnly).first?.decode(ByteBuffer?.self)
     }
 
     /// Runs one statement as `identity` at most once per ``IdempotencyKey``: the work of
@@ -56,15 +61,16 @@ extension Gate {
             \(identity.claimsJSON), \(secretsKey), \(link?.provider), \(link?.subject), \(link?.email), \
             \(allowsAnonymousUsers), \(statement), \(arguments)::json)
             """
-        guard let row = try await run(query).first else {
+        guard let row = try await run(query, confirmingCommit: true).first else {
             return (nil, false)
         }
         let (replayed, result) = try row.decode((Bool, ByteBuffer?).self)
         return (result, replayed)
     }
 
-    /// Runs `query`, a statement of its own, on a pooled connection.
-    private func run(_ query: PostgresQuery) async throws -> [PostgresRow] {
+    /// Runs `query`, a statement of its own, on a pooled connection; with `confirmingCommit`,
+    /// returns only once its commit is confirmed.
+    private func run(_ query: PostgresQuery, confirmingCommit: Bool) async throws -> [PostgresRow] {
         var attempt = 0
         while true {
             attempt += 1
@@ -76,7 +82,9 @@ extension Gate {
                         throw ClosedBeforeSend()
                     }
                     do {
-                        return try await connection.guardedQuery(query, logger: logger)
+                        return confirmingCommit
+                            ? try await connection.committedQuery(query, logger: logger)
+                            : try await connection.guardedQuery(query, logger: logger)
                     } catch {
                         if connection.isClosed {
                             try? await connection.closeFuture.get()

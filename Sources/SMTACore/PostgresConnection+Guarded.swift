@@ -42,8 +42,9 @@ extension PostgresConnection {
             // PostgresNIO completes a statement at its CommandComplete, but a statement of its
             // own commits later, at Sync, before ReadyForQuery: a backend terminated in between
             // (or a commit that fails) sends its error after the rows, and PostgresNIO then
-            // closes the connection, in the same event-loop turn. Rows followed by a closed
-            // connection are no proof of a commit.
+            // closes the connection. Rows followed by a closed connection are no proof of a
+            // commit; rows with the connection still open are none either, when the error is
+            // still on its way: `committedQuery` waits for the commit's confirmation.
             if isClosed {
                 var failure = DatabaseError(sqlState: nil, message: "the connection closed before the statement's commit was confirmed")
                 failure.mayHaveRun = true

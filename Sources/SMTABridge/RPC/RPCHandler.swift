@@ -97,7 +97,10 @@ struct RPCHandler: Sendable {
                 if let key {
                     return try await gate.call(statement.text, arguments: statement.parameter, as: identity, once: key)
                 }
-                return (try await gate.call(statement.text, arguments: statement.parameter, as: identity), false)
+                return (
+                    try await gate.call(statement.text, arguments: statement.parameter, as: identity, readOnly: function.isReadOnly),
+                    false
+                )
             }
             var response = try Self.response(
                 result, statement: statement, options: options, shape: function.shape, wantsObject: wantsObject)

@@ -101,7 +101,8 @@ struct BillingWebhookHandler: Sendable {
             select outcome, reason from platform.record_billing_event(\(provider), \(eventID), \(payload)::jsonb)
             """
         do {
-            let rows = try await client.withConnection { try await $0.guardedQuery(query, logger: context.logger) }
+            // A 200 tells the provider to stop redelivering: only once the commit is confirmed.
+            let rows = try await client.withConnection { try await $0.committedQuery(query, logger: context.logger) }
             guard let (outcome, reason) = try rows.first?.decode((String, String?).self) else {
                 throw DatabaseError(sqlState: "XX000", message: "record_billing_event returned no row")
             }

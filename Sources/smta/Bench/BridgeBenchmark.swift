@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
 import NIOPosix
 import PostgresNIO
 import SMTABridge
@@ -8,18 +9,27 @@ import SMTACore
 import SMTADev
 import SMTASupabase
 
-/// `smta bench bridge`: an authenticated RPC through the bridge against the same SQL sent
-/// directly by pgbench, side by side in one run.
+/// `smta bench bridge`: an authenticated RPC through the bridge against the floors beneath it,
+/// side by side in one run, with the CPU each process spends per request.
 ///
 /// The call is `list_my_organizations` for a member of one organization, with a Supabase HS256
-/// token. The bridge (in this process) serves it as one statement, `core.gate_call(…)`; pgbench
-/// runs (a) that very statement and (b) the four-statement transaction a client would write by
-/// hand (BEGIN; the role and claim settings; the call; COMMIT). Rounds alternate the three
-/// loads; medians are reported. wrk drives HTTP; both wrk and pgbench must be installed.
+/// token. The bridge (in this process) serves it as one statement, `core.gate_call(…)`. Its
+/// floors, each a load of its own in every round:
+/// - **HTTP floor**: a bare Hummingbird server in this process answering the same route with the
+///   bridge's own body (``HTTPFloor``), driven by `wrk` like the bridge;
+/// - **Swift client floor**: the bridge's statement, with its bound parameters, sent through
+///   SMTACore's `Gate` over a PostgresNIO pool by tasks of this process (``ClientFloor``);
+/// - **pgbench** (libpq) sending (a) that statement and (b) the four-statement transaction a
+///   client would write by hand (BEGIN; the role and claim settings; the call; COMMIT).
+///
+/// Rounds alternate the loads; medians are reported. CPU time comes from `/proc`
+/// (``ProcessCPU``): this process, the load generator (`wrk`, `pgbench`), and PostgreSQL when the
+/// cluster is the benchmark's own. `--curve` adds the bridge and pgbench at other numbers of
+/// connections. `wrk` and `pgbench` must be installed.
 struct BridgeBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bridge",
-        abstract: "Measure requests per second and latency of the bridge against direct SQL (pgbench).")
+        abstract: "Measure the bridge against its floors (HTTP, Swift client, pgbench): throughput, latency, CPU per request.")
 
     @Option(name: .customLong("database-url"), help: "A scratch PostgreSQL to migrate and use (default: a throwaway cluster).")
     var databaseURL: String?
@@ -30,13 +40,17 @@ struct BridgeBenchmark: AsyncParsableCommand {
     @Option(help: "Seconds per load run.")
     var seconds = 10
 
-    @Option(help: "Rounds of the three loads; medians are reported.")
+    @Option(help: "Rounds of the loads; medians are reported.")
     var rounds = 3
+
+    @Option(help: "Numbers of connections for the bridge and pgbench after the rounds, e.g. 1,16,64,256 (none by default).")
+    var curve: String?
 
     @Option(help: "Write the figures as JSON to this file.")
     var json: String?
 
     func run() async throws {
+        let connections = try curveConnections()
         let binaries = try PostgresBinaries.locate()
         // pgbench sits beside initdb in Debian's folder, or on PATH.
         let pgbench = FileManager.default.isExecutableFile(atPath: binaries.path("pgbench")) ? binaries.path("pgbench") : "pgbench"
@@ -44,18 +58,61 @@ struct BridgeBenchmark: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         if let databaseURL {
-            try await measure(url: try DatabaseURL(databaseURL), pgbench: pgbench, folder: scratch)
+            try await measure(url: try DatabaseURL(databaseURL), postmaster: nil, pgbench: pgbench, folder: scratch, curve: connections)
             return
         }
         let cluster = LocalCluster(directory: scratch + "/postgres", port: try LocalCluster.freePort(), binaries: binaries)
         Console.line("Starting a throwaway PostgreSQL cluster…")
         try cluster.create()
-        try cluster.start(durable: false)
+        // Room for the largest pgbench of the curve beside the bridge's pool.
+        try cluster.start(durable: false, maxConnections: max(100, (connections.max() ?? 0) + clients + 20))
         defer { try? cluster.stop(immediate: true) }
-        try await measure(url: cluster.url(), pgbench: pgbench, folder: scratch)
+        try await measure(
+            url: cluster.url(), postmaster: ProcessCPU.postmaster(dataDirectory: cluster.dataDirectory), pgbench: pgbench,
+            folder: scratch, curve: connections)
     }
 
-    private func measure(url: DatabaseURL, pgbench: String, folder: String) async throws {
+    private func curveConnections() throws -> [Int] {
+        guard let curve else { return [] }
+        let values = curve.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ ($0 ?? 0) >= 1 }) else {
+            throw ValidationError("--curve takes numbers of connections separated by commas, e.g. 1,16,64,256")
+        }
+        return values.compactMap { $0 }
+    }
+
+    /// One load of a round: its name and what runs it.
+    private struct Load {
+        var name: String
+        var run: @Sendable () async throws -> LoadTools.Figures
+    }
+
+    /// One load's figures with the CPU each process spent per request, in microseconds.
+    struct Measured {
+        var figures: LoadTools.Figures
+        /// This process: the bridge, the HTTP floor's server or the Swift client floor.
+        var ownMicros: Double
+        /// The load generator (`wrk`, `pgbench`); 0 for the Swift client floor, which is its own.
+        var generatorMicros: Double
+        /// PostgreSQL, when the cluster is the benchmark's own.
+        var postgresMicros: Double?
+
+        init(figures: LoadTools.Figures, ownMicros: Double, generatorMicros: Double, postgresMicros: Double?) {
+            self.figures = figures
+            self.ownMicros = ownMicros
+            self.generatorMicros = generatorMicros
+            self.postgresMicros = postgresMicros
+        }
+
+        init(figures: LoadTools.Figures, cpu: ProcessCPU, seconds: Int) {
+            let requests = figures.perSecond * Double(seconds)
+            self.init(
+                figures: figures, ownMicros: cpu.own / requests * 1e6, generatorMicros: cpu.children / requests * 1e6,
+                postgresMicros: cpu.postgres.map { $0 / requests * 1e6 })
+        }
+    }
+
+    private func measure(url: DatabaseURL, postmaster: Int32?, pgbench: String, folder: String, curve: [Int]) async throws {
         let secret = String(repeating: "b", count: 40)
         let userID = UUID()
         Console.line("Migrating \(url) for the supabase adapter…")
@@ -87,46 +144,91 @@ struct BridgeBenchmark: AsyncParsableCommand {
             select * from public.list_my_organizations();
             COMMIT;
             """
-        let endpoint = "http://127.0.0.1:\(port)/rpc/list_my_organizations"
+        let path = "/rpc/list_my_organizations"
         let header = "Authorization: Bearer \(token)"
-        // The load tools block their thread until they exit: run them on NIO's thread pool, never
-        // on an event loop (this process's tasks run on the event loops that serve the bridge).
         let clients = clients, seconds = seconds, databaseURL = url.description
-        func offLoop<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-            try await NIOThreadPool.singleton.runIfActive(body)
-        }
-        // Warm up: the catalog, the pool, the server's caches.
-        _ = try await offLoop { try LoadTools.wrk(url: endpoint, header: header, connections: clients, seconds: 2) }
 
-        var bridgeRuns: [LoadTools.Figures] = [], directRuns: [LoadTools.Figures] = [], handRuns: [LoadTools.Figures] = []
+        // Warm up: the catalog, the pool, the server's caches; the bridge's body for the floor.
+        _ = try await offLoop { try LoadTools.wrk(url: "http://127.0.0.1:\(port)\(path)", header: header, connections: clients, seconds: 2) }
+        let body = try await HTTPProbe.send(.GET, port: port, path: path, headers: [("Authorization", "Bearer \(token)")], limit: .seconds(5))
+        guard body.status == 200 else {
+            throw LoadTools.BenchmarkFailure("the bridge answered \(body.status) \(body.body)")
+        }
+        let floor = try await HTTPFloor.start(path: path, body: ByteBuffer(string: body.body))
+        defer { floor.server.cancel() }
+        let clientFloor = ClientFloor(
+            url: url, identity: Identity(userID: userID, email: "bench@example.com", role: .authenticated, claimsJSON: claims, source: "supabase"),
+            statement: statement, clients: clients)
+
+        let loads = [
+            Load(name: "HTTP floor: Hummingbird, fixed body") {
+                try await offLoop { try LoadTools.wrk(url: "http://127.0.0.1:\(floor.port)\(path)", header: header, connections: clients, seconds: seconds) }
+            },
+            Load(name: "bridge (HTTP, wrk)") {
+                try await offLoop { try LoadTools.wrk(url: "http://127.0.0.1:\(port)\(path)", header: header, connections: clients, seconds: seconds) }
+            },
+            Load(name: "Swift client floor: Gate, PostgresNIO") { try await clientFloor.run(seconds: seconds) },
+            Load(name: "pgbench: core.gate_call, 1 statement") {
+                try await offLoop {
+                    try LoadTools.pgbench(binary: pgbench, url: databaseURL, script: direct, clients: clients, seconds: seconds, folder: folder)
+                }
+            },
+            Load(name: "pgbench: BEGIN/settings/call/COMMIT") {
+                try await offLoop {
+                    try LoadTools.pgbench(binary: pgbench, url: databaseURL, script: handWritten, clients: clients, seconds: seconds, folder: folder)
+                }
+            },
+        ]
+        var runs = Array(repeating: [Measured](), count: loads.count)
         for round in 1...rounds {
             Console.line("Round \(round) of \(rounds)…")
-            bridgeRuns.append(try await offLoop { try LoadTools.wrk(url: endpoint, header: header, connections: clients, seconds: seconds) })
-            directRuns.append(try await offLoop {
-                try LoadTools.pgbench(binary: pgbench, url: databaseURL, script: direct, clients: clients, seconds: seconds, folder: folder)
-            })
-            handRuns.append(try await offLoop {
-                try LoadTools.pgbench(binary: pgbench, url: databaseURL, script: handWritten, clients: clients, seconds: seconds, folder: folder)
-            })
-        }
-        let rows = [
-            ("bridge (HTTP, wrk)", Self.median(bridgeRuns)),
-            ("pgbench: core.gate_call, 1 statement", Self.median(directRuns)),
-            ("pgbench: BEGIN/settings/call/COMMIT", Self.median(handRuns)),
-        ]
-        Console.line("\nlist_my_organizations, \(clients) clients, \(seconds) s runs, median of \(rounds) rounds, \(ProcessInfo.processInfo.activeProcessorCount) cores")
-        Console.line("  load                                   per second     p50 ms    p99 ms   bridge/this")
-        for (name, figures) in rows {
-            let ratio = rows[0].1.perSecond / figures.perSecond
-            Console.line("  \(name.padding(toLength: 38, withPad: " ", startingAt: 0)) \(Self.format(figures.perSecond, 10, 0)) \(Self.format(figures.p50, 10, 2)) \(Self.format(figures.p99, 9, 2))   \(Self.format(ratio, 8, 2))")
-        }
-        if let json {
-            let entries = rows.map {
-                "{\"load\":\"\($0.0)\",\"per_second\":\(Int($0.1.perSecond)),\"p50_ms\":\(Self.format($0.1.p50, 0, 3)),\"p99_ms\":\(Self.format($0.1.p99, 0, 3))}"
+            for (index, load) in loads.enumerated() {
+                runs[index].append(try await Self.measured(load.run, seconds: seconds, postmaster: postmaster))
             }
-            try ("{\"clients\":\(clients),\"seconds\":\(seconds),\"rounds\":\(rounds),\"results\":[" + entries.joined(separator: ",") + "]}\n")
-                .write(toFile: json, atomically: true, encoding: .utf8)
         }
+        let rows = zip(loads, runs).map { ($0.name, Self.median($1)) }
+        let report = BridgeBenchmarkReport(
+            clients: clients, seconds: seconds, rounds: rounds, rows: rows,
+            curve: try await curvePoints(
+                curve, bridgeURL: "http://127.0.0.1:\(port)\(path)", header: header, pgbench: pgbench, databaseURL: databaseURL,
+                script: direct, folder: folder, postmaster: postmaster))
+        Console.line(report.table)
+        if let json {
+            try report.json.write(toFile: json, atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// The bridge and pgbench's `core.gate_call` at each number of connections (the bridge's pool
+    /// keeps `--clients` connections).
+    private func curvePoints(
+        _ connections: [Int], bridgeURL: String, header: String, pgbench: String, databaseURL: String, script: String, folder: String,
+        postmaster: Int32?
+    ) async throws -> [BridgeBenchmarkReport.CurvePoint] {
+        var points: [BridgeBenchmarkReport.CurvePoint] = []
+        let seconds = seconds
+        for count in connections {
+            Console.line("Curve: \(count) connections…")
+            let bridge = try await Self.measured(
+                { try await offLoop { try LoadTools.wrk(url: bridgeURL, header: header, connections: count, seconds: seconds) } },
+                seconds: seconds, postmaster: postmaster)
+            let direct = try await Self.measured(
+                {
+                    try await offLoop {
+                        try LoadTools.pgbench(binary: pgbench, url: databaseURL, script: script, clients: count, seconds: seconds, folder: folder)
+                    }
+                }, seconds: seconds, postmaster: postmaster)
+            points.append(BridgeBenchmarkReport.CurvePoint(connections: count, bridge: bridge, pgbench: direct))
+        }
+        return points
+    }
+
+    /// Runs one load between two CPU samples.
+    private static func measured(
+        _ run: @Sendable () async throws -> LoadTools.Figures, seconds: Int, postmaster: Int32?
+    ) async throws -> Measured {
+        let before = ProcessCPU.sample(postmaster: postmaster)
+        let figures = try await run()
+        return Measured(figures: figures, cpu: ProcessCPU.sample(postmaster: postmaster).since(before), seconds: seconds)
     }
 
     /// The user and one organization of theirs, created through the API as that user.
@@ -143,14 +245,20 @@ struct BridgeBenchmark: AsyncParsableCommand {
         }
     }
 
-    private static func median(_ runs: [LoadTools.Figures]) -> LoadTools.Figures {
+    /// The median of each figure, taken separately.
+    private static func median(_ runs: [Measured]) -> Measured {
         func middle(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-        return LoadTools.Figures(
-            perSecond: middle(runs.map(\.perSecond)), p50: middle(runs.map(\.p50)), p99: middle(runs.map(\.p99)))
+        let postgres = runs.compactMap(\.postgresMicros)
+        return Measured(
+            figures: LoadTools.Figures(
+                perSecond: middle(runs.map(\.figures.perSecond)), p50: middle(runs.map(\.figures.p50)), p99: middle(runs.map(\.figures.p99))),
+            ownMicros: middle(runs.map(\.ownMicros)), generatorMicros: middle(runs.map(\.generatorMicros)),
+            postgresMicros: postgres.count == runs.count ? middle(postgres) : nil)
     }
+}
 
-    private static func format(_ value: Double, _ width: Int, _ decimals: Int) -> String {
-        let text = String(format: "%.\(decimals)f", value)
-        return String(repeating: " ", count: max(0, width - text.count)) + text
-    }
+/// Runs `body` on NIO's thread pool: the load tools block their thread until they exit, and this
+/// process's tasks run on the event loops that serve the bridge.
+private func offLoop<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await NIOThreadPool.singleton.runIfActive(body)
 }

@@ -16,7 +16,7 @@ enum LoadTools {
     /// Runs `wrk` with `connections` connections for `seconds` against `url`.
     static func wrk(url: String, header: String, connections: Int, seconds: Int) throws -> Figures {
         let output = try ProcessRunner.run(
-            "wrk", ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", "-H", header, url])
+            "wrk", ["-t\(min(2, connections))", "-c\(connections)", "-d\(seconds)s", "--latency", "-H", header, url])
         guard !output.contains("Non-2xx"), !output.contains("Socket errors") else {
             throw BenchmarkFailure("the bridge answered errors under load:\n\(output)")
         }
@@ -32,7 +32,7 @@ enum LoadTools {
         try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
         let prefix = folder + "/pgbench-\(UUID().uuidString)"
         let output = try ProcessRunner.run(
-            binary, ["-n", "-M", "extended", "-c\(clients)", "-j2", "-T\(seconds)", "-f", scriptPath,
+            binary, ["-n", "-M", "extended", "-c\(clients)", "-j\(min(2, clients))", "-T\(seconds)", "-f", scriptPath,
                      "--log", "--log-prefix=\(prefix)", url])
         var latencies: [Double] = []
         for file in try FileManager.default.contentsOfDirectory(atPath: folder) where (folder + "/" + file).hasPrefix(prefix) {

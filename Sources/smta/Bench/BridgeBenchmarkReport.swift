@@ -1,0 +1,93 @@
+import Foundation
+
+/// The figures of `smta bench bridge`: each load's medians, the ratios the goals are stated in,
+/// and the curve over numbers of connections.
+struct BridgeBenchmarkReport {
+    /// The bridge and pgbench at one number of connections.
+    struct CurvePoint {
+        var connections: Int
+        var bridge: BridgeBenchmark.Measured
+        var pgbench: BridgeBenchmark.Measured
+    }
+
+    let clients: Int
+    let seconds: Int
+    let rounds: Int
+    /// Each load's medians, in the order run: the HTTP floor, the bridge, the Swift client floor,
+    /// pgbench's statement, pgbench's transaction.
+    let rows: [(name: String, measured: BridgeBenchmark.Measured)]
+    let curve: [CurvePoint]
+
+    private var httpFloor: BridgeBenchmark.Measured { rows[0].measured }
+    private var bridge: BridgeBenchmark.Measured { rows[1].measured }
+    private var clientFloor: BridgeBenchmark.Measured { rows[2].measured }
+    private var pgbench: BridgeBenchmark.Measured { rows[3].measured }
+
+    /// The bridge's CPU per request over the HTTP floor's.
+    var cpuOverHTTPFloor: Double { bridge.ownMicros / httpFloor.ownMicros }
+    /// The bridge's throughput over pgbench's with the same statement.
+    var throughputOverPgbench: Double { bridge.figures.perSecond / pgbench.figures.perSecond }
+
+    /// The table printed after a run.
+    var table: String {
+        var lines = [
+            "",
+            "list_my_organizations, \(clients) clients, \(seconds) s runs, median of \(rounds) rounds, "
+                + "\(ProcessInfo.processInfo.activeProcessorCount) cores",
+            "                                                                           CPU µs per request",
+            "  load                                   per second   p50 ms   p99 ms   this process  PostgreSQL  generator",
+        ]
+        for (name, measured) in rows {
+            lines.append(
+                "  \(name.padding(toLength: 38, withPad: " ", startingAt: 0)) \(Self.format(measured.figures.perSecond, 10, 0))"
+                    + " \(Self.format(measured.figures.p50, 8, 2)) \(Self.format(measured.figures.p99, 8, 2))"
+                    + "   \(Self.format(measured.ownMicros, 12, 0)) \(Self.optional(measured.postgresMicros, 11)) \(Self.format(measured.generatorMicros, 10, 0))")
+        }
+        lines.append("")
+        lines.append(
+            "Bridge CPU per request: \(Self.format(bridge.ownMicros, 0, 0)) µs = \(Self.format(cpuOverHTTPFloor, 0, 2)) × the HTTP floor's "
+                + "\(Self.format(httpFloor.ownMicros, 0, 0)) µs (goal ≤ 2)")
+        lines.append(
+            "Bridge throughput: \(Self.format(throughputOverPgbench, 0, 2)) × pgbench's core.gate_call (goal ≥ 0.5, p99 ≤ 10 ms: "
+                + "\(Self.format(bridge.figures.p99, 0, 2)) ms), \(Self.format(bridge.figures.perSecond / clientFloor.figures.perSecond, 0, 2)) × the Swift client floor, "
+                + "\(Self.format(bridge.figures.perSecond / httpFloor.figures.perSecond, 0, 2)) × the HTTP floor")
+        if let bridgePostgres = bridge.postgresMicros, let directPostgres = pgbench.postgresMicros {
+            lines.append(
+                "PostgreSQL CPU per call: \(Self.format(bridgePostgres, 0, 0)) µs under the bridge, \(Self.format(directPostgres, 0, 0)) µs under pgbench")
+        }
+        if !curve.isEmpty {
+            lines.append("")
+            lines.append("  connections   bridge per second   p99 ms   pgbench per second   p99 ms   bridge/pgbench")
+            for point in curve {
+                lines.append(
+                    "  \(Self.format(Double(point.connections), 11, 0))   \(Self.format(point.bridge.figures.perSecond, 17, 0))"
+                        + " \(Self.format(point.bridge.figures.p99, 8, 2))   \(Self.format(point.pgbench.figures.perSecond, 18, 0))"
+                        + " \(Self.format(point.pgbench.figures.p99, 8, 2))   \(Self.format(point.bridge.figures.perSecond / point.pgbench.figures.perSecond, 14, 2))")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The figures as JSON.
+    var json: String {
+        func entry(_ measured: BridgeBenchmark.Measured) -> String {
+            "\"per_second\":\(Int(measured.figures.perSecond)),\"p50_ms\":\(Self.format(measured.figures.p50, 0, 3)),"
+                + "\"p99_ms\":\(Self.format(measured.figures.p99, 0, 3)),\"cpu_us_per_request\":{\"process\":\(Self.format(measured.ownMicros, 0, 1)),"
+                + "\"postgres\":\(measured.postgresMicros.map { Self.format($0, 0, 1) } ?? "null"),\"generator\":\(Self.format(measured.generatorMicros, 0, 1))}"
+        }
+        let results = rows.map { "{\"load\":\"\($0.name)\",\(entry($0.measured))}" }
+        let points = curve.map { "{\"connections\":\($0.connections),\"bridge\":{\(entry($0.bridge))},\"pgbench\":{\(entry($0.pgbench))}}" }
+        return "{\"clients\":\(clients),\"seconds\":\(seconds),\"rounds\":\(rounds),\"results\":[\(results.joined(separator: ","))],"
+            + "\"bridge_cpu_over_http_floor\":\(Self.format(cpuOverHTTPFloor, 0, 3)),\"bridge_over_pgbench\":\(Self.format(throughputOverPgbench, 0, 3)),"
+            + "\"curve\":[\(points.joined(separator: ","))]}\n"
+    }
+
+    private static func format(_ value: Double, _ width: Int, _ decimals: Int) -> String {
+        let text = String(format: "%.\(decimals)f", value)
+        return String(repeating: " ", count: max(0, width - text.count)) + text
+    }
+
+    private static func optional(_ value: Double?, _ width: Int) -> String {
+        value.map { format($0, width, 0) } ?? String(repeating: " ", count: width - 3) + "n/a"
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import PostgresNIO
+import SMTACore
+
+/// The Swift client floor of `smta bench bridge`: the bridge's own statement, `core.gate_call`
+/// with its bound parameters, sent through SMTACore's ``Gate`` over a PostgresNIO pool by
+/// concurrent tasks of this process, with no HTTP in front.
+///
+/// What the bridge's database side costs without the server: the bridge is judged against it,
+/// and it against pgbench (libpq) sending the same statement.
+struct ClientFloor {
+    let url: DatabaseURL
+    let identity: Identity
+    /// The statement the bridge builds for the call.
+    let statement: String
+    let clients: Int
+
+    /// Runs `clients` tasks calling in a loop for `seconds`; the figures as `wrk` reports them.
+    func run(seconds: Int) async throws -> LoadTools.Figures {
+        var configuration = try url.clientConfiguration()
+        configuration.options.maximumConnections = clients
+        configuration.options.minimumConnections = clients
+        var logger = Logger(label: "smta.bench.client-floor")
+        logger.logLevel = .critical
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let gate = Gate(client: client, logger: logger)
+        return try await withThrowingTaskGroup(of: [Double].self) { group in
+            group.addTask {
+                await client.run()
+                return []
+            }
+            // Warm the pool up: every connection open before the clock starts.
+            try await withThrowingTaskGroup(of: Void.self) { warm in
+                for _ in 0..<clients * 4 {
+                    warm.addTask { _ = try await gate.call(statement, arguments: "{}", as: identity, readOnly: true) }
+                }
+                try await warm.waitForAll()
+            }
+            let start = ContinuousClock.now
+            let end = start.advanced(by: .seconds(seconds))
+            var callers: [Task<[Double], Error>] = []
+            for _ in 0..<clients {
+                callers.append(Task {
+                    var latencies: [Double] = []
+                    var clock = ContinuousClock.now
+                    while clock < end {
+                        guard try await gate.call(statement, arguments: "{}", as: identity, readOnly: true) != nil else {
+                            throw LoadTools.BenchmarkFailure("core.gate_call returned no result")
+                        }
+                        let now = ContinuousClock.now
+                        latencies.append(Self.milliseconds(clock.duration(to: now)))
+                        clock = now
+                    }
+                    return latencies
+                })
+            }
+            var latencies: [Double] = []
+            for caller in callers {
+                latencies += try await caller.value
+            }
+            let elapsed = Self.milliseconds(start.duration(to: .now)) / 1000
+            group.cancelAll()
+            latencies.sort()
+            return LoadTools.Figures(
+                perSecond: Double(latencies.count) / elapsed, p50: latencies[latencies.count / 2],
+                p99: latencies[min(latencies.count - 1, latencies.count * 99 / 100)])
+        }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
+}
