@@ -41,7 +41,8 @@ public struct Bridge: Sendable {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         var clientConfiguration = try database.clientConfiguration()
-        clientConfiguration.options.maximumConnections = settings.poolSize
+        // Fixed: a pool that grows and shrinks costs a timer per call; renewed after an outage.
+        clientConfiguration.useFixedPool(of: settings.poolSize)
         let statementMilliseconds = settings.statementTimeout.components.seconds * 1000
             + settings.statementTimeout.components.attoseconds / 1_000_000_000_000_000
         clientConfiguration.options.additionalStartupParameters = [
@@ -53,29 +54,36 @@ public struct Bridge: Sendable {
         var listenerConfiguration = try database.connectionConfiguration()
         listenerConfiguration.options.additionalStartupParameters = [("application_name", "smta-bridge-listener")]
 
-        let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
+        let pool = RenewablePool(configuration: clientConfiguration, logger: logger)
         let metrics = BridgeMetrics(adapter: adapter.name, poolSize: settings.poolSize)
-        let availability = DatabaseAvailability(configuration: probeConfiguration, metrics: metrics, logger: logger)
-        let catalog = FunctionCatalog(client: client, refreshInterval: settings.catalogRefreshInterval, logger: logger)
+        let availability = DatabaseAvailability(configuration: probeConfiguration, metrics: metrics, logger: logger) { downFor in
+            // After an outage the pool may be waiting out its reconnection backoff (up to a
+            // minute): a fresh pool connects at once. A shorter loss (a terminated backend)
+            // leaves the pool, whose other connections still serve, alone.
+            if downFor >= Self.poolRenewalOutage {
+                pool.renew()
+            }
+        }
+        let catalog = FunctionCatalog(pool: pool, refreshInterval: settings.catalogRefreshInterval, logger: logger)
         let gate = Gate(
-            client: client, secretsKey: settings.secretsKey, allowsAnonymousUsers: settings.allowsAnonymousUsers, logger: logger)
+            pool: pool, secretsKey: settings.secretsKey, allowsAnonymousUsers: settings.allowsAnonymousUsers, logger: logger)
         let rpc = RPCHandler(
             adapter: adapter, gate: gate, catalog: catalog, availability: availability, maxBodySize: settings.maxBodySize,
             idempotencyWindow: settings.idempotencyWindow)
         let webhooks = [
             (path: "stripe", handler: BillingWebhookHandler(
                 displayName: "Stripe", provider: settings.stripeWebhookSecrets.isEmpty ? nil : .stripe(StripeSignature(secrets: settings.stripeWebhookSecrets)),
-                client: client, availability: availability, maxBodySize: settings.maxBodySize, metrics: metrics)),
+                pool: pool, availability: availability, maxBodySize: settings.maxBodySize, metrics: metrics)),
             (path: "lemonsqueezy", handler: BillingWebhookHandler(
                 displayName: "Lemon Squeezy",
                 provider: settings.lemonSqueezyWebhookSecrets.isEmpty ? nil : .lemonSqueezy(LemonSqueezySignature(secrets: settings.lemonSqueezyWebhookSecrets)),
-                client: client, availability: availability, maxBodySize: settings.maxBodySize, metrics: metrics)),
+                pool: pool, availability: availability, maxBodySize: settings.maxBodySize, metrics: metrics)),
         ]
         let inFlight = InFlightRequests(capacity: settings.poolSize)
         let probes = ProbeRoutes(catalog: catalog, availability: availability)
         let metricsRoute = MetricsRoute(metrics: metrics, inFlight: inFlight, availability: availability)
         let router = Self.router(
-            rpc: rpc, health: HealthRoute(client: client, availability: availability),
+            rpc: rpc, health: HealthRoute(pool: pool, availability: availability),
             openAPI: OpenAPIRoute(adapter: adapter, catalog: catalog, availability: availability), webhooks: webhooks,
             timeout: settings.requestTimeout, inFlight: inFlight,
             cors: CORSMiddleware(credentialedOrigins: settings.corsOrigins),
@@ -90,7 +98,10 @@ public struct Bridge: Sendable {
             server: server,
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "smta"),
             services: [
-                LoggedService(name: "PostgreSQL pool", base: client, logger: logger),
+                LoggedService(
+                    name: "PostgreSQL pool",
+                    base: BackgroundService(name: "PostgreSQL pool", logger: logger) { await pool.run() },
+                    logger: logger),
                 LoggedService(name: "database watch", base: availability, logger: logger),
                 LoggedService(
                     name: "adapter \(adapter.name)",
@@ -103,7 +114,7 @@ public struct Bridge: Sendable {
                 LoggedService(
                     name: "idempotency purge",
                     base: BackgroundService(name: "idempotency purge", logger: logger) {
-                        await IdempotencyPurge(client: client, logger: logger).run()
+                        await IdempotencyPurge(pool: pool, logger: logger).run()
                     },
                     logger: logger),
                 LoggedService(
@@ -137,6 +148,9 @@ public struct Bridge: Sendable {
         group.maximumGracefulShutdownDuration = settings.drainTimeout
         try await ServiceGroup(configuration: group).run()
     }
+
+    /// How long the database must have been unreachable for its return to renew the pool.
+    static let poolRenewalOutage: Duration = .seconds(2)
 
     private static func router(
         rpc: RPCHandler, health: HealthRoute, openAPI: OpenAPIRoute,

@@ -37,14 +37,18 @@ final class DatabaseAvailability: Service {
     private let metrics: BridgeMetrics
     private let logger: Logger
     private let current = NIOLockedValueBox<State>(.down(since: .now))
+    private let onReturn: @Sendable (_ downFor: Duration) -> Void
 
     /// Creates the monitor; the database counts as down until ``run()`` first reaches it. Each
     /// later transition from reachable to unreachable is counted in `metrics`.
+    /// - Parameter onReturn: called when the database is reached after being unreachable (at
+    ///   start-up too), with how long it was, before requests see it reachable.
     init(
         configuration: PostgresConnection.Configuration, checkInterval: Duration = .seconds(1),
         probeInterval: Duration = .milliseconds(250), answerTimeout: Duration = .seconds(2), metrics: BridgeMetrics,
-        logger: Logger
+        logger: Logger, onReturn: @escaping @Sendable (_ downFor: Duration) -> Void = { _ in }
     ) {
+        self.onReturn = onReturn
         self.configuration = configuration
         self.metrics = metrics
         self.checkInterval = checkInterval
@@ -152,13 +156,13 @@ final class DatabaseAvailability: Service {
     }
 
     private func markReachable() {
-        let previous = current.withLockedValue { state -> State in
-            defer { state = .up }
-            return state
+        guard case .down(let since) = state else {
+            return
         }
-        if case .down(let since) = previous {
-            logger.notice("database reachable", metadata: ["unreachable_for": "\(since.duration(to: .now))"])
-        }
+        let downFor = since.duration(to: .now)
+        onReturn(downFor)
+        current.withLockedValue { $0 = .up }
+        logger.notice("database reachable", metadata: ["unreachable_for": "\(downFor)"])
     }
 
     /// A new watch connection, or nil when none opened within ``answerTimeout``.

@@ -5,7 +5,7 @@ import SMTACore
 /// Deletes the Idempotency-Key records whose window has ended (`platform.purge_idempotent_calls`),
 /// every ``interval``, in batches; several bridges on one database may all run it.
 struct IdempotencyPurge: Sendable {
-    let client: PostgresClient
+    let pool: RenewablePool
     let logger: Logger
     /// How often expired records are deleted.
     var interval: Duration = .seconds(600)
@@ -19,10 +19,10 @@ struct IdempotencyPurge: Sendable {
                 return
             }
             let logger = logger
-            let client = client
+            let pool = pool
             let outcome: Result<Int, DatabaseError> = await Deadline.run(within: .seconds(30)) {
                 do {
-                    let rows = try await client.withConnection { connection in
+                    let rows = try await pool.withConnection { connection in
                         try await connection.guardedQuery("select platform.purge_idempotent_calls()", logger: logger)
                     }
                     return .success(try rows.first?.decode(Int.self) ?? 0)

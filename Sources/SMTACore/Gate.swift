@@ -13,7 +13,8 @@ import PostgresNIO
 /// call first maps it with the adapter's `core.link_identity`, so the pool's login role must
 /// hold `app_admin`.
 public struct Gate: Sendable {
-    let client: PostgresClient
+    /// The pool to lease from now: a fixed `PostgresClient`, or a ``RenewablePool``'s current one.
+    private let currentClient: @Sendable () -> PostgresClient
     let secretsKey: String?
     let allowsAnonymousUsers: Bool
     let logger: Logger
@@ -30,11 +31,33 @@ public struct Gate: Sendable {
         client: PostgresClient, secretsKey: String? = nil, allowsAnonymousUsers: Bool = false,
         logger: Logger = Logger(label: "smta.gate")
     ) {
-        self.client = client
+        self.currentClient = { client }
         self.secretsKey = secretsKey
         self.allowsAnonymousUsers = allowsAnonymousUsers
         self.logger = logger
     }
+
+    /// Creates a gate over `pool`, whose `run()` the caller keeps running: each call leases from
+    /// the pool's current `PostgresClient` (see ``RenewablePool/renew()``).
+    /// - Parameters:
+    ///   - pool: the renewable pool the gate borrows connections from.
+    ///   - secretsKey: the key of SMTA's secret encryption (see
+    ///     ``init(client:secretsKey:allowsAnonymousUsers:logger:)``).
+    ///   - allowsAnonymousUsers: whether anonymous sign-ins may create organizations and become
+    ///     members.
+    ///   - logger: the logger of the gate's statements.
+    public init(
+        pool: RenewablePool, secretsKey: String? = nil, allowsAnonymousUsers: Bool = false,
+        logger: Logger = Logger(label: "smta.gate")
+    ) {
+        self.currentClient = { pool.client }
+        self.secretsKey = secretsKey
+        self.allowsAnonymousUsers = allowsAnonymousUsers
+        self.logger = logger
+    }
+
+    /// The pool to lease from now.
+    var client: PostgresClient { currentClient() }
 
     /// Runs `body` in one transaction as `identity`: committed when `body` returns, rolled back
     /// when it throws.

@@ -16,17 +16,17 @@ actor FunctionCatalog {
     /// How often the catalog is reloaded in the background.
     let refreshInterval: Duration
 
-    private let client: PostgresClient
+    private let pool: RenewablePool
     private let logger: Logger
     private nonisolated let snapshot = NIOLockedValueBox<[String: [RPCFunction]]?>(nil)
     private var loadedAt: ContinuousClock.Instant?
 
-    /// Creates an empty catalog over `client`.
+    /// Creates an empty catalog over `pool`.
     init(
-        client: PostgresClient, refreshInterval: Duration = .seconds(10),
+        pool: RenewablePool, refreshInterval: Duration = .seconds(10),
         minimumReloadInterval: Duration = .seconds(1), logger: Logger
     ) {
-        self.client = client
+        self.pool = pool
         self.refreshInterval = refreshInterval
         self.minimumReloadInterval = minimumReloadInterval
         self.logger = logger
@@ -104,7 +104,7 @@ actor FunctionCatalog {
     func reload() async throws {
         let loaded: [String: [RPCFunction]]
         do {
-            loaded = try await client.withConnection { connection in
+            loaded = try await pool.withConnection { connection in
                 try await Self.load(on: connection, logger: logger)
             }
         } catch {

@@ -7,17 +7,17 @@ import SMTACore
 /// Body: `{"status":"ok"|"unavailable","database":"up"|"down"}`. The database check is a
 /// `select 1` through the pool, bounded by two seconds.
 struct HealthRoute: Sendable {
-    let client: PostgresClient
+    let pool: RenewablePool
     let availability: DatabaseAvailability
 
     func respond(context: some RequestContext) async -> Response {
         var up = !availability.isDown
         if up {
-            let client = client
+            let pool = pool
             let logger = context.logger
             let failure: DatabaseError? = await Deadline.run(within: .seconds(2)) {
                 do {
-                    _ = try await client.withConnection { try await $0.guardedQuery("select 1", logger: logger) }
+                    _ = try await pool.withConnection { try await $0.guardedQuery("select 1", logger: logger) }
                     return nil
                 } catch {
                     return DatabaseError(error)

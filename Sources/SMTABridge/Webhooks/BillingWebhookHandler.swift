@@ -34,7 +34,7 @@ struct BillingWebhookHandler: Sendable {
     let displayName: String
     /// The provider, or nil when its signing secret is not configured.
     let provider: Provider?
-    let client: PostgresClient
+    let pool: RenewablePool
     let availability: DatabaseAvailability
     let maxBodySize: Int
     /// Where deliveries are counted, by provider and outcome.
@@ -102,7 +102,7 @@ struct BillingWebhookHandler: Sendable {
             """
         do {
             // A 200 tells the provider to stop redelivering: only once the commit is confirmed.
-            let rows = try await client.withConnection { try await $0.committedQuery(query, logger: context.logger) }
+            let rows = try await pool.withConnection { try await $0.committedQuery(query, logger: context.logger) }
             guard let (outcome, reason) = try rows.first?.decode((String, String?).self) else {
                 throw DatabaseError(sqlState: "XX000", message: "record_billing_event returned no row")
             }

@@ -20,8 +20,7 @@ struct ClientFloor {
     /// Runs `clients` tasks calling in a loop for `seconds`; the figures as `wrk` reports them.
     func run(seconds: Int) async throws -> LoadTools.Figures {
         var configuration = try url.clientConfiguration()
-        configuration.options.maximumConnections = clients
-        configuration.options.minimumConnections = clients
+        configuration.useFixedPool(of: clients)  // as the bridge's
         var logger = Logger(label: "smta.bench.client-floor")
         logger.logLevel = .critical
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
