@@ -13,7 +13,7 @@ import SMTACore
 /// `/ready` and `/metrics` (also on the admin listener, when `admin_port` is set), the billing
 /// webhooks, and CORS preflights on any path. Each call is authenticated by the configured
 /// adapter, checked against the catalog of `public` functions and run as the caller in one
-/// round trip (`Gate.call(_:arguments:as:)`). The bridge keeps no state of its own:
+/// round trip (`Gate.call(_:arguments:as:readOnly:)`). The bridge keeps no state of its own:
 /// run as many as the database allows.
 public struct Bridge: Sendable {
     private let adapter: any IdentityAdapter

@@ -39,7 +39,7 @@ extension Gate {
     }
 
     /// Runs one statement as `identity` at most once per ``IdempotencyKey``: the work of
-    /// ``call(_:arguments:as:)``, with the key claimed, the call made and its result recorded in
+    /// ``call(_:arguments:as:readOnly:)``, with the key claimed, the call made and its result recorded in
     /// the same transaction (`core.gate_call_once`).
     ///
     /// The first request under a key runs and records its result; the same request sent again
@@ -47,9 +47,9 @@ extension Gate {
     /// the first) gets that result back with `replayed` true and runs nothing. A call that fails
     /// records nothing, so its key may be used again.
     ///
-    /// - Returns: the statement's JSON value (as ``call(_:arguments:as:)`` returns it) and whether
+    /// - Returns: the statement's JSON value (as ``call(_:arguments:as:readOnly:)`` returns it) and whether
     ///   it was replayed from the record.
-    /// - Throws: as ``call(_:arguments:as:)``; `PT422` when the key was used for another request.
+    /// - Throws: as ``call(_:arguments:as:readOnly:)``; `PT422` when the key was used for another request.
     public func call(
         _ statement: String, arguments: String, as identity: Identity, once key: IdempotencyKey
     ) async throws -> (result: ByteBuffer?, replayed: Bool) {

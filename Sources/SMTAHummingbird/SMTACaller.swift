@@ -19,7 +19,7 @@ public struct SMTACaller: Sendable {
         self.gate = gate
     }
 
-    /// Runs one statement as the caller in a single round trip (`Gate.call(_:arguments:as:)`).
+    /// Runs one statement as the caller in a single round trip (`Gate.call(_:arguments:as:readOnly:)`).
     ///
     /// - Parameters:
     ///   - statement: one `SELECT` yielding a single `json` column and at most one row, written

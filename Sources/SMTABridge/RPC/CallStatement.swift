@@ -1,4 +1,4 @@
-/// Builds the one statement that calls a function for ``SMTACore/Gate/call(_:arguments:as:)``.
+/// Builds the one statement that calls a function for ``SMTACore/Gate/call(_:arguments:as:readOnly:)``.
 ///
 /// The statement reads the request's JSON object of arguments with `json_to_record`, typed by
 /// the catalog, calls the function with named arguments (so omitted ones take their defaults) and
