@@ -41,8 +41,8 @@ public struct Bridge: Sendable {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         var clientConfiguration = try database.clientConfiguration()
-        // Fixed: a pool that grows and shrinks costs a timer per call; renewed after an outage.
-        clientConfiguration.useFixedPool(of: settings.poolSize)
+        // No keep-alive timer per call; renewed whole after an outage (below).
+        clientConfiguration.configureCallPool(size: settings.poolSize)
         let statementMilliseconds = settings.statementTimeout.components.seconds * 1000
             + settings.statementTimeout.components.attoseconds / 1_000_000_000_000_000
         clientConfiguration.options.additionalStartupParameters = [

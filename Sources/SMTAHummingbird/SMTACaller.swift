@@ -25,11 +25,14 @@ public struct SMTACaller: Sendable {
     ///   - statement: one `SELECT` yielding a single `json` column and at most one row, written
     ///     by the application, never taken from the request; `$1` is `arguments`.
     ///   - arguments: a JSON document bound as `$1`: this is where values from the request go.
+    ///   - readOnly: true when the statement changes nothing (it calls `STABLE` functions only):
+    ///     its answer is returned without waiting for the commit's confirmation, one round trip
+    ///     less. Leave it false for anything that writes.
     /// - Returns: the statement's JSON value as UTF-8 bytes; nil for no row or SQL `NULL`.
     /// - Throws: `DatabaseError`: `42501` for what the caller may not do, and the
     ///   function's own errors.
-    public func call(_ statement: String, arguments: String = "{}") async throws -> ByteBuffer? {
-        try await gate.call(statement, arguments: arguments, as: identity)
+    public func call(_ statement: String, arguments: String = "{}", readOnly: Bool = false) async throws -> ByteBuffer? {
+        try await gate.call(statement, arguments: arguments, as: identity, readOnly: readOnly)
     }
 
     /// Runs `body` in one transaction as the caller (`Gate.transaction(as:_:)`):

@@ -20,7 +20,7 @@ struct ClientFloor {
     /// Runs `clients` tasks calling in a loop for `seconds`; the figures as `wrk` reports them.
     func run(seconds: Int) async throws -> LoadTools.Figures {
         var configuration = try url.clientConfiguration()
-        configuration.useFixedPool(of: clients)  // as the bridge's
+        configuration.configureCallPool(size: clients)  // as the bridge's
         var logger = Logger(label: "smta.bench.client-floor")
         logger.logLevel = .critical
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
