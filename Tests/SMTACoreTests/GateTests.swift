@@ -157,8 +157,23 @@ struct ConnectionState: Equatable {
     var userID: String
     var secretsKey: String
 
+    /// Reads them on a pooled connection. A connection closed by a cancelled transaction can be
+    /// leased before the pool has heard of its closing: such a one is skipped (at most twice).
     static func read(_ client: PostgresClient) async throws -> ConnectionState {
+        for _ in 0..<2 {
+            if let state = try await read(client, skippingClosed: true) {
+                return state
+            }
+        }
+        return try await read(client, skippingClosed: false)!
+    }
+
+    private static func read(_ client: PostgresClient, skippingClosed: Bool) async throws -> ConnectionState? {
         try await client.withConnection { connection in
+            if skippingClosed && connection.isClosed {
+                try? await connection.closeFuture.get()
+                return nil
+            }
             let rows = try await connection.query(
                 """
                 select current_user::text, coalesce(current_setting('request.jwt.claims', true), ''),

@@ -11,6 +11,18 @@ enum LoadTools {
         var p50: Double
         /// 99th-percentile latency, in milliseconds.
         var p99: Double
+
+        init(perSecond: Double, p50: Double, p99: Double) {
+            self.perSecond = perSecond
+            self.p50 = p50
+            self.p99 = p99
+        }
+
+        /// The figures of a run from its rate and every latency (milliseconds, any order, not empty).
+        init(perSecond: Double, latencies: [Double]) {
+            let sorted = latencies.sorted()
+            self.init(perSecond: perSecond, p50: sorted[sorted.count / 2], p99: sorted[min(sorted.count - 1, sorted.count * 99 / 100)])
+        }
     }
 
     /// Runs `wrk` with `connections` connections for `seconds` against `url`.
@@ -43,13 +55,10 @@ enum LoadTools {
             }
             try FileManager.default.removeItem(atPath: folder + "/" + file)
         }
-        latencies.sort()
         guard !latencies.isEmpty else {
             throw BenchmarkFailure("no transaction logged:\n\(output)")
         }
-        return Figures(
-            perSecond: try number(after: "tps =", in: output),
-            p50: latencies[latencies.count / 2], p99: latencies[min(latencies.count - 1, latencies.count * 99 / 100)])
+        return Figures(perSecond: try number(after: "tps =", in: output), latencies: latencies)
     }
 
     /// A load run whose output could not be read, or that met errors.

@@ -25,11 +25,9 @@ struct ClientFloor {
         logger.logLevel = .critical
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let gate = Gate(client: client, logger: logger)
-        return try await withThrowingTaskGroup(of: [Double].self) { group in
-            group.addTask {
-                await client.run()
-                return []
-            }
+        return try await withThrowingTaskGroup(of: Void.self) { pool in
+            pool.addTask { await client.run() }
+            defer { pool.cancelAll() }
             // Warm the pool up: every connection open before the clock starts.
             try await withThrowingTaskGroup(of: Void.self) { warm in
                 for _ in 0..<clients * 4 {
@@ -39,32 +37,26 @@ struct ClientFloor {
             }
             let start = ContinuousClock.now
             let end = start.advanced(by: .seconds(seconds))
-            var callers: [Task<[Double], Error>] = []
-            for _ in 0..<clients {
-                callers.append(Task {
-                    var latencies: [Double] = []
-                    var clock = ContinuousClock.now
-                    while clock < end {
-                        guard try await gate.call(statement, arguments: "{}", as: identity, readOnly: true) != nil else {
-                            throw LoadTools.BenchmarkFailure("core.gate_call returned no result")
+            let latencies = try await withThrowingTaskGroup(of: [Double].self) { callers in
+                for _ in 0..<clients {
+                    callers.addTask {
+                        var latencies: [Double] = []
+                        var clock = ContinuousClock.now
+                        while clock < end {
+                            guard try await gate.call(statement, arguments: "{}", as: identity, readOnly: true) != nil else {
+                                throw LoadTools.BenchmarkFailure("core.gate_call returned no result")
+                            }
+                            let now = ContinuousClock.now
+                            latencies.append(Self.milliseconds(clock.duration(to: now)))
+                            clock = now
                         }
-                        let now = ContinuousClock.now
-                        latencies.append(Self.milliseconds(clock.duration(to: now)))
-                        clock = now
+                        return latencies
                     }
-                    return latencies
-                })
-            }
-            var latencies: [Double] = []
-            for caller in callers {
-                latencies += try await caller.value
+                }
+                return try await callers.reduce(into: []) { $0 += $1 }
             }
             let elapsed = Self.milliseconds(start.duration(to: .now)) / 1000
-            group.cancelAll()
-            latencies.sort()
-            return LoadTools.Figures(
-                perSecond: Double(latencies.count) / elapsed, p50: latencies[latencies.count / 2],
-                p99: latencies[min(latencies.count - 1, latencies.count * 99 / 100)])
+            return LoadTools.Figures(perSecond: Double(latencies.count) / elapsed, latencies: latencies)
         }
     }
 
