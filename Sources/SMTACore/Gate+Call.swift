@@ -29,13 +29,16 @@ extension Gate {
     ///   could not be reached from one that refused, ``DatabaseError/mayHaveRun`` a call whose
     ///   outcome is unknown, ``DatabaseError/isTimeout`` one whose task was cancelled.
     public func call(_ statement: String, arguments: String, as identity: Identity, readOnly: Bool = false) async throws -> ByteBuffer? {
-        let link = identity.link
-        let query: PostgresQuery = """
-            select core.gate_call(\(identity.role.rawValue), \(link == nil ? identity.userID : nil), \
-            \(identity.claimsJSON), \(secretsKey), \(link?.provider), \(link?.subject), \(link?.email), \
-            \(allowsAnonymousUsers), \(statement), \(arguments)::json)::text
-            """
-        return try await run(query, confirmingCommit: !readOnly).first?.decode(ByteBuffer?.self)
+        let call = GateCallStatement(
+            identity: identity, secretsKey: secretsKey, allowsAnonymousUsers: allowsAnonymousUsers,
+            statement: statement, arguments: arguments)
+        return try await run { connection in
+            let rows = try await connection.guardedExecute(call, logger: logger)
+            if !readOnly {
+                try await connection.confirmCommit(logger: logger)
+            }
+            return rows
+        }.first ?? nil
     }
 
     /// Runs one statement as `identity` at most once per ``IdempotencyKey``: the work of
@@ -61,16 +64,16 @@ extension Gate {
             \(identity.claimsJSON), \(secretsKey), \(link?.provider), \(link?.subject), \(link?.email), \
             \(allowsAnonymousUsers), \(statement), \(arguments)::json)
             """
-        guard let row = try await run(query, confirmingCommit: true).first else {
+        guard let row = try await run({ try await $0.committedQuery(query, logger: logger) }).first else {
             return (nil, false)
         }
         let (replayed, result) = try row.decode((Bool, ByteBuffer?).self)
         return (result, replayed)
     }
 
-    /// Runs `query`, a statement of its own, on a pooled connection; with `confirmingCommit`,
-    /// returns only once its commit is confirmed.
-    private func run(_ query: PostgresQuery, confirmingCommit: Bool) async throws -> [PostgresRow] {
+    /// Runs `send` (one statement of its own, sent and read) on a pooled connection, replacing a
+    /// connection found closed before anything was sent on it once.
+    private func run<Row>(_ send: (PostgresConnection) async throws -> [Row]) async throws -> [Row] {
         var attempt = 0
         while true {
             attempt += 1
@@ -82,9 +85,7 @@ extension Gate {
                         throw ClosedBeforeSend()
                     }
                     do {
-                        return confirmingCommit
-                            ? try await connection.committedQuery(query, logger: logger)
-                            : try await connection.guardedQuery(query, logger: logger)
+                        return try await send(connection)
                     } catch {
                         if connection.isClosed {
                             try? await connection.closeFuture.get()

@@ -25,11 +25,22 @@ extension PostgresConnection {
     ///   ``DatabaseError/isTimeout`` when the task was cancelled meanwhile).
     public func committedQuery(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
         let rows = try await guardedQuery(query, logger: logger)
+        try await confirmCommit(logger: logger)
+        return rows
+    }
+
+    /// Confirms the commit of the statement this connection just ran (see
+    /// ``committedQuery(_:logger:)``): an empty statement, answered only after the previous
+    /// statement's ReadyForQuery.
+    ///
+    /// - Throws: a ``DatabaseError`` without SQLSTATE whose ``DatabaseError/mayHaveRun`` is true
+    ///   (and ``DatabaseError/isTimeout`` when the task was cancelled meanwhile).
+    public func confirmCommit(logger: Logger) async throws {
         do {
             _ = try await guardedQuery(PostgresQuery(unsafeSQL: ""), logger: logger)
         } catch {
             // Whatever the server said (57P01 after a termination), it did not say whether the
-            // first statement committed.
+            // previous statement committed.
             if Task.isCancelled {
                 throw DatabaseError.timedOut(mayHaveRun: true)
             }
@@ -37,6 +48,5 @@ extension PostgresConnection {
             unconfirmed.mayHaveRun = true
             throw unconfirmed
         }
-        return rows
     }
 }

@@ -23,18 +23,78 @@ extension PostgresConnection {
     ///   at the deadline after the statement was sent, or that closed right after its rows
     ///   (``DatabaseError/mayHaveRun``, and ``DatabaseError/isTimeout`` for the deadline).
     public func guardedQuery(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
+        try await guarded {
+            try await self.eventLoop.flatSubmit {
+                guard !self.isClosed else {
+                    return self.eventLoop.makeFailedFuture(
+                        DatabaseError(sqlState: nil, message: "the connection to PostgreSQL is closed"))
+                }
+                return self.query(query, logger: logger).map(\.rows)
+            }.get()
+        }
+    }
+
+    /// Runs `statement` as a prepared statement (prepared on this connection at its first use)
+    /// and returns its rows decoded, with the guarantees of ``guardedQuery(_:logger:)``.
+    ///
+    /// PostgresNIO writes a prepared statement from the calling task, so the closed check and
+    /// the write share one event-loop turn only when the task runs on this connection's event
+    /// loop. The task moves there first: under `smta`, Swift's executor is SwiftNIO's event-loop
+    /// group, which resumes a task on the loop that completed its wait. Under any other executor
+    /// the statement goes as an unnamed one instead (the same text and parameters, through
+    /// ``guardedQuery(_:logger:)``).
+    ///
+    /// PostgresNIO remembers a failed preparation for the connection's lifetime and fails every
+    /// later use with the same error. A preparation fails only when the statement's objects are
+    /// missing or changed (the schema being migrated, or dropped); so such errors close the
+    /// connection, and the pool's next one prepares the statement again.
+    ///
+    /// - Throws: as ``guardedQuery(_:logger:)``.
+    public func guardedExecute<Statement: PostgresPreparedStatement>(
+        _ statement: Statement, logger: Logger
+    ) async throws -> [Statement.Row] {
+        if !eventLoop.inEventLoop {
+            try? await eventLoop.submit {}.get()
+        }
+        guard eventLoop.inEventLoop else {
+            let query = PostgresQuery(unsafeSQL: Statement.sql, binds: try statement.makeBindings())
+            return try await guardedQuery(query, logger: logger).map { try statement.decodeRow($0) }
+        }
+        do {
+            return try await guarded {
+                // On this connection's loop, with no suspension before `execute` writes.
+                guard !self.isClosed else {
+                    throw DatabaseError(sqlState: nil, message: "the connection to PostgreSQL is closed")
+                }
+                var rows: [Statement.Row] = []
+                for try await row in try await self.execute(statement, logger: logger) {
+                    rows.append(row)
+                }
+                return rows
+            }
+        } catch let error as DatabaseError where error.sqlState.map(Self.invalidatesPreparation.contains) == true {
+            let closing: EventLoopFuture<Void> = close()
+            closing.whenComplete { _ in }
+            throw error
+        }
+    }
+
+    /// The SQLSTATEs of a statement that cannot be prepared, or no longer can: an undefined
+    /// function or schema, a prepared statement the server no longer has. (The statement's own
+    /// execution may raise them too, from a broken function: the connection is then replaced
+    /// for nothing, which costs a connection, never a wrong answer.)
+    private static let invalidatesPreparation: Set<String> = ["42883", "3F000", "26000"]
+
+    /// Runs `send` (which sends one statement and reads all its rows) under the guarantees of
+    /// ``guardedQuery(_:logger:)``: a cancelled task closes the connection, a connection closed
+    /// right after the rows makes them unconfirmed, and every failure is a ``DatabaseError``.
+    private func guarded<Rows>(_ send: () async throws -> Rows) async throws -> Rows {
         if Task.isCancelled {
             throw DatabaseError.timedOut(mayHaveRun: false)
         }
         do {
-            let rows: [PostgresRow] = try await withTaskCancellationHandler {
-                try await eventLoop.flatSubmit {
-                    guard !self.isClosed else {
-                        return self.eventLoop.makeFailedFuture(
-                            DatabaseError(sqlState: nil, message: "the connection to PostgreSQL is closed"))
-                    }
-                    return self.query(query, logger: logger).map(\.rows)
-                }.get()
+            let rows = try await withTaskCancellationHandler {
+                try await send()
             } onCancel: {
                 let closing: EventLoopFuture<Void> = self.close()
                 closing.whenComplete { _ in }

@@ -14,6 +14,10 @@ than PostgreSQL, misbehaves — and that it keeps serving afterwards.
   requests answered meanwhile.
 - A statement cancelled by ``statement_timeout`` (a trigger that sleeps past it): 504 ``57014`` +
   ``Retry-After``, its transaction rolled back (no row, no Idempotency-Key record).
+- ``core.gate_call`` missing when the bridge's one pooled connection first prepares it (a schema
+  being migrated): that call fails, and once the function is back the next call is served —
+  PostgresNIO keeps a failed preparation for the connection's life, so the bridge must replace
+  the connection; a gate_call replaced while prepared is used in its new form.
 
 Every answer must come within ``request_timeout`` + 1 s (``SMTA_REQUEST_TIMEOUT`` is 2 here), is
 never a 500, and a refused call writes nothing (psycopg).
@@ -707,6 +711,77 @@ class StatementTimeoutTests(FaultTestCase):
         reply, elapsed = self.create("Quick")
         self.assertInBudget(reply, elapsed, "a quick call")
         self.assertEqual(reply.status, 200, reply)
+
+
+class PreparedGateCallTests(FaultTestCase):
+    """The bridge sends ``core.gate_call`` as a statement prepared once per connection."""
+
+    SIGNATURE = "core.gate_call(text, uuid, text, text, text, text, text, boolean, text, json)"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.database = Database(environment[DATABASE_URL])
+        cls.tokens = SupabaseTokens(secrets.token_urlsafe(32))
+        cls.bridge = Bridge("prepared-gate-call", {
+            "SMTA_ADAPTER": "supabase",
+            "SMTA_DATABASE_URL": environment[DATABASE_URL],
+            "SMTA_JWT_SECRET": cls.tokens.secret,
+            "SMTA_REQUEST_TIMEOUT": str(REQUEST_TIMEOUT),
+            # One connection: a call after a failed preparation gets the same one unless the
+            # bridge closed it.
+            "SMTA_POOL_SIZE": "1",
+        }).start()
+        cls.bridge.wait_for_health(200)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.bridge.stop(signal.SIGTERM)
+
+    def ddl(self, statement):
+        with psycopg.connect(environment[DATABASE_URL], autocommit=True) as connection:
+            connection.execute(statement)
+
+    def organizations(self, token):
+        return timed(call, self.bridge.url, "GET", "/rpc/list_my_organizations", None,
+                     {"Authorization": f"Bearer {token}"})
+
+    def test_a_failed_preparation_does_not_outlive_its_connection(self):
+        user = str(uuid.uuid4())
+        token = self.tokens.user(user, f"{user[:8]}@example.com")
+        minted.append(token)
+        self.ddl(f"alter function {self.SIGNATURE} rename to gate_call_away")
+        try:
+            reply, elapsed = self.organizations(token)
+            self.assertInBudget(reply, elapsed, "a call while core.gate_call is missing")
+            self.assertNotEqual(reply.status, 200, reply)
+        finally:
+            self.ddl("alter function core.gate_call_away(text, uuid, text, text, text, text, text, boolean, text, json) "
+                     "rename to gate_call")
+        reply, elapsed = self.organizations(token)
+        self.assertInBudget(reply, elapsed, "the first call once core.gate_call is back")
+        self.assertEqual(reply.status, 200, reply)
+        self.assertEqual(reply.json(), [])
+
+    def test_a_gate_call_replaced_while_prepared_is_used_in_its_new_form(self):
+        user = str(uuid.uuid4())
+        token = self.tokens.user(user, f"{user[:8]}@example.com")
+        minted.append(token)
+        reply, _ = self.organizations(token)
+        self.assertEqual(reply.status, 200, reply)
+        definition = self.database.value(f"select pg_get_functiondef('{self.SIGNATURE}'::regprocedure)")
+        # The same function, answering a marker (in the bridge's form for a set of rows: count,
+        # total, rows): the prepared statement must run the new body.
+        self.ddl(definition.replace(
+            "return v_result;", "return pg_catalog.json_build_array(1, null, pg_catalog.json_build_array('replaced'));", 1))
+        try:
+            reply, elapsed = self.organizations(token)
+            self.assertInBudget(reply, elapsed, "a call after core.gate_call was replaced")
+            self.assertEqual(reply.status, 200, reply)
+            self.assertEqual(reply.json(), ["replaced"])
+        finally:
+            self.ddl(definition)
+        reply, _ = self.organizations(token)
+        self.assertEqual(reply.json(), [])
 
 
 if __name__ == "__main__":

@@ -115,6 +115,41 @@ struct GateTests {
         }
     }
 
+    @Test("a deferred check failing in a one-statement call is the call's error, and a read skips the checks")
+    func deferredCheckInsideTheCall() async throws {
+        let url = try await TestCluster.shared.database(migrated: Self.supabase)
+        let owner = Self.supabaseIdentity(UUID(), email: "owner@example.com")
+        let service = Identity(userID: nil, email: nil, role: .serviceRole, claimsJSON: #"{"role":"service_role"}"#, source: "supabase")
+        try await TestSQL.withClient(to: url) { client in
+            let gate = Gate(client: client)
+            let organization = try await gate.transaction(as: owner) { try await $0.createOrganization("Acme") }
+            let orgID = organization.uuidString.lowercased()
+            // Only the deferred check (core.check_org_keeps_super_admin) refuses this, at the end
+            // of the statement: in a fresh transaction, which the call's write gives an id.
+            await #expect {
+                try await gate.call(
+                    """
+                    with cleared as (update core.memberships set is_super_admin = false
+                                     where organization_id = ($1 ->> 'org')::uuid returning 1)
+                    select pg_catalog.to_json(pg_catalog.count(*)) from cleared
+                    """,
+                    arguments: #"{"org":"\#(orgID)"}"#, as: service)
+            } throws: { error in
+                guard let error = error as? DatabaseError else { return false }
+                return error.sqlState == "P0001" && !error.mayHaveRun && error.message.contains("without a super_admin")
+            }
+            let superAdmins = try await gate.call(
+                "select pg_catalog.to_json(pg_catalog.count(*)) from core.memberships where organization_id = ($1 ->> 'org')::uuid and is_super_admin",
+                arguments: #"{"org":"\#(orgID)"}"#, as: service, readOnly: true)
+            #expect(superAdmins.map { String(buffer: $0) } == "1")
+            // A read leaves the transaction without an id, so 0100 skips SET CONSTRAINTS.
+            let xid = try await gate.call(
+                "select pg_catalog.to_json(coalesce(pg_catalog.pg_current_xact_id_if_assigned()::text, 'none'))", arguments: "{}", as: owner,
+                readOnly: true)
+            #expect(xid.map { String(buffer: $0) } == #""none""#)
+        }
+    }
+
     // MARK: Nothing survives on the connection
 
     @Test("after commit, error, and cancellation the pooled connection carries no identity")
