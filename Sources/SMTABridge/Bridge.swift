@@ -40,12 +40,10 @@ public struct Bridge: Sendable {
         gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint],
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
-        var clientConfiguration = try database.clientConfiguration()
-        // No keep-alive timer per call; renewed whole after an outage (below).
-        clientConfiguration.configureCallPool(size: settings.poolSize)
+        var poolConfiguration = try database.connectionConfiguration()
         let statementMilliseconds = settings.statementTimeout.components.seconds * 1000
             + settings.statementTimeout.components.attoseconds / 1_000_000_000_000_000
-        clientConfiguration.options.additionalStartupParameters = [
+        poolConfiguration.options.additionalStartupParameters = [
             ("statement_timeout", "\(statementMilliseconds)"),
             ("application_name", "smta-bridge"),
         ]
@@ -54,12 +52,12 @@ public struct Bridge: Sendable {
         var listenerConfiguration = try database.connectionConfiguration()
         listenerConfiguration.options.additionalStartupParameters = [("application_name", "smta-bridge-listener")]
 
-        let pool = RenewablePool(configuration: clientConfiguration, logger: logger)
+        let pool = RenewablePool(configuration: poolConfiguration, size: settings.poolSize, logger: logger)
         let metrics = BridgeMetrics(adapter: adapter.name, poolSize: settings.poolSize)
         let availability = DatabaseAvailability(configuration: probeConfiguration, metrics: metrics, logger: logger) { downFor in
-            // After an outage the pool may be waiting out its reconnection backoff (up to a
-            // minute): a fresh pool connects at once. A shorter loss (a terminated backend)
-            // leaves the pool, whose other connections still serve, alone.
+            // After an outage every pooled connection is dead or about to be: renewed, the pool
+            // opens fresh ones at once. A shorter loss (a terminated backend) leaves the pool,
+            // whose other connections still serve, alone.
             if downFor >= Self.poolRenewalOutage {
                 pool.renew()
             }

@@ -73,12 +73,12 @@ extension Gate {
 
     /// Runs `send` (one statement of its own, sent and read) on a pooled connection, replacing a
     /// connection found closed before anything was sent on it once.
-    private func run<Row>(_ send: (PostgresConnection) async throws -> [Row]) async throws -> [Row] {
+    private func run<Row: Sendable>(_ send: (PostgresConnection) async throws -> [Row]) async throws -> [Row] {
         var attempt = 0
         while true {
             attempt += 1
             do {
-                return try await client.withConnection { connection in
+                return try await withConnection { connection in
                     if connection.isClosed {
                         // Nothing was sent: safe to try another connection.
                         try? await connection.closeFuture.get()

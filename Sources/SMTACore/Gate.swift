@@ -13,8 +13,13 @@ import PostgresNIO
 /// call first maps it with the adapter's `core.link_identity`, so the pool's login role must
 /// hold `app_admin`.
 public struct Gate: Sendable {
-    /// The pool to lease from now: a fixed `PostgresClient`, or a ``RenewablePool``'s current one.
-    private let currentClient: @Sendable () -> PostgresClient
+    /// Where connections come from.
+    private enum Connections: Sendable {
+        case client(PostgresClient)
+        case pool(RenewablePool)
+    }
+
+    private let connections: Connections
     let secretsKey: String?
     let allowsAnonymousUsers: Bool
     let logger: Logger
@@ -31,14 +36,13 @@ public struct Gate: Sendable {
         client: PostgresClient, secretsKey: String? = nil, allowsAnonymousUsers: Bool = false,
         logger: Logger = Logger(label: "smta.gate")
     ) {
-        self.currentClient = { client }
+        self.connections = .client(client)
         self.secretsKey = secretsKey
         self.allowsAnonymousUsers = allowsAnonymousUsers
         self.logger = logger
     }
 
-    /// Creates a gate over `pool`, whose `run()` the caller keeps running: each call leases from
-    /// the pool's current `PostgresClient` (see ``RenewablePool/renew()``).
+    /// Creates a gate over `pool`, whose `run()` the caller keeps running.
     /// - Parameters:
     ///   - pool: the renewable pool the gate borrows connections from.
     ///   - secretsKey: the key of SMTA's secret encryption (see
@@ -50,14 +54,19 @@ public struct Gate: Sendable {
         pool: RenewablePool, secretsKey: String? = nil, allowsAnonymousUsers: Bool = false,
         logger: Logger = Logger(label: "smta.gate")
     ) {
-        self.currentClient = { pool.client }
+        self.connections = .pool(pool)
         self.secretsKey = secretsKey
         self.allowsAnonymousUsers = allowsAnonymousUsers
         self.logger = logger
     }
 
-    /// The pool to lease from now.
-    var client: PostgresClient { currentClient() }
+    /// Leases a connection for `body`, from the pool or the client the gate was made with.
+    func withConnection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        switch connections {
+        case .client(let client): try await client.withConnection(body)
+        case .pool(let pool): try await pool.withConnection { try await body($0) }
+        }
+    }
 
     /// Runs `body` in one transaction as `identity`: committed when `body` returns, rolled back
     /// when it throws.
@@ -79,7 +88,7 @@ public struct Gate: Sendable {
         as identity: Identity, _ body: (GateTransaction) async throws -> Result
     ) async throws -> Result {
         do {
-            return try await client.withConnection { connection in
+            return try await withConnection { connection in
                 let transaction = GateTransaction(connection: connection, logger: logger)
                 do {
                     let result: Result

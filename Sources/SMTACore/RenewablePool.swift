@@ -1,83 +1,330 @@
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
 import PostgresNIO
 
-/// A PostgresNIO connection pool that can be swapped for a fresh one when the database comes back
-/// from an outage.
+/// The bridge's pool of PostgreSQL connections: at most `size` of them, opened on demand and kept
+/// open, with no timer of any kind per call; renewed whole when the database comes back from an
+/// outage.
 ///
-/// While PostgreSQL is unreachable, PostgresNIO's pool keeps retrying one connection with an
-/// exponential backoff (100 ms × 1.25ⁿ, up to a minute) behind a circuit breaker, and requests
-/// wait for that connection. When the database returns, the pool notices only at its next
-/// attempt: measured, a bridge served again 4–9 s after a 45–90 s outage, while its own watch
-/// connection had seen the database within a quarter of a second. ``renew()`` replaces the
-/// pool by a new one, which connects at once, and shuts the old one down.
+/// Why not PostgresNIO's pool (`PostgresClient`), measured by `smta bench bridge`:
+/// * each time a connection returns to it, it starts a timer task (a task group and a Dispatch
+///   timer) for the idle timeout of connections above its minimum — on every call: about 90 µs
+///   of the bridge's CPU per request, half of what its PostgreSQL client costs. A minimum equal
+///   to the maximum avoids the timer, but PostgresNIO 1.33 then traps once failed connections
+///   leave fewer than the minimum (`createNewDemandConnectionIfPossible`'s precondition; found
+///   by `smta bench faults`);
+/// * while PostgreSQL is unreachable it retries one connection with a backoff growing to a
+///   minute, behind a circuit breaker, so it served again 4–9 s after a 45–90 s outage.
 ///
-/// ``client`` is read under a lock on every use, so callers always lease from the current pool.
+/// Here a lease takes an idle connection (preferring one on the caller's event loop, so the
+/// request, its statement and its reply share a thread), or opens one while fewer than `size`
+/// exist, or waits for one to come back. A connection found closed is dropped and its place
+/// reopened on demand; no backoff: the bridge's watch connection (`DatabaseAvailability`) answers
+/// for the database while it is down, and calls ``renew()`` when it is back, which closes every
+/// connection of the outage (idle ones at once, leased ones on their return).
+///
+/// The pool's state is a few counters and arrays under one lock, held for a handful of
+/// instructions per lease and per return.
 public final class RenewablePool: Sendable {
+    /// A pooled connection, with the generation it was opened in.
+    private struct Pooled: Sendable {
+        let connection: PostgresConnection
+        let generation: Int
+    }
+
+    /// What a waiting lease is given.
+    private enum Grant: Sendable {
+        /// A connection that came back.
+        case connection(Pooled)
+        /// Room to open a connection (counted already).
+        case room(generation: Int)
+    }
+
+    private struct Waiter {
+        let id: Int
+        let continuation: CheckedContinuation<Grant, any Error>
+    }
+
     private struct State {
-        var client: PostgresClient
-        /// The task running `client`, once ``run()`` started.
-        var runner: Task<Void, Never>?
+        var idle: [Pooled] = []
+        /// Connections open or opening, leased or idle: never more than `size`.
+        var open = 0
+        var waiters: [Waiter] = []
+        var nextWaiterID = 0
+        var nextConnectionID = 0
+        /// Bumped by ``renew()``: a connection of an earlier generation is closed on return.
+        var generation = 0
         var stopped = false
     }
 
-    private let configuration: PostgresClient.Configuration
+    private let configuration: PostgresConnection.Configuration
+    private let size: Int
     private let logger: Logger
-    private let state: NIOLockedValueBox<State>
+    private let state = NIOLockedValueBox(State())
 
-    /// Creates the pool; nothing connects before ``run()``.
+    /// Creates the pool; nothing connects before the first lease.
     /// - Parameters:
-    ///   - configuration: the configuration of every pool made, the first and the renewed ones.
-    ///   - logger: the pools' background logger.
-    public init(configuration: PostgresClient.Configuration, logger: Logger) {
+    ///   - configuration: how each connection connects (its startup parameters included).
+    ///   - size: the most connections open at once (at least 1).
+    ///   - logger: the connections' logger.
+    public init(configuration: PostgresConnection.Configuration, size: Int, logger: Logger) {
         self.configuration = configuration
+        self.size = max(1, size)
         self.logger = logger
-        state = NIOLockedValueBox(State(client: PostgresClient(configuration: configuration, backgroundLogger: logger)))
     }
 
-    /// The current pool.
-    public var client: PostgresClient {
-        state.withLockedValue { $0.client }
-    }
-
-    /// Leases a connection of the current pool for `body` (`PostgresClient.withConnection`).
+    /// Leases a connection for `body` and takes it back when `body` returns or throws.
+    ///
+    /// A connection `body` leaves closed is dropped; the next lease opens another.
+    /// - Throws: `CancellationError` when the calling task is cancelled while waiting for a
+    ///   connection (nothing was sent); the connection failure when one had to be opened and
+    ///   could not be; a `DatabaseError` without SQLSTATE once the pool has stopped; `body`'s
+    ///   errors unchanged.
     public func withConnection<Result>(
         isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
-        try await client.withConnection(isolation: isolation, body)
+        let pooled = try await lease()
+        do {
+            let result = try await body(pooled.connection)
+            giveBack(pooled)
+            return result
+        } catch {
+            giveBack(pooled)
+            throw error
+        }
     }
 
-    /// Replaces the current pool by a new one, which starts connecting at once, and shuts the old
-    /// one down: requests waiting in it fail (nothing was sent for them), its connections close.
-    /// Does nothing before ``run()`` or after it ended.
+    /// Closes every connection opened so far: idle ones now, leased ones when they come back.
+    /// Waiting leases are unaffected; the next leases open fresh connections. Called when the
+    /// database returns from an outage, whose connections are dead or about to be.
     public func renew() {
-        let retired = state.withLockedValue { state -> Task<Void, Never>? in
-            guard !state.stopped, let old = state.runner else { return nil }
-            let fresh = PostgresClient(configuration: configuration, backgroundLogger: logger)
-            state.client = fresh
-            state.runner = Task { await fresh.run() }
-            return old
+        let retired = state.withLockedValue { state -> [Pooled] in
+            state.generation += 1
+            let retired = state.idle
+            state.idle = []
+            state.open -= retired.count
+            return retired
         }
-        retired?.cancel()
+        for pooled in retired {
+            close(pooled.connection)
+        }
+        // The room the retired connections left: waiting leases may open connections now.
+        grantRoomToWaiters()
     }
 
-    /// Runs the current pool, and each one that replaces it, until the calling task is cancelled;
-    /// then shuts the current one down and returns once it has. Call once.
+    /// Keeps the pool open until the calling task is cancelled; then fails waiting leases,
+    /// closes the idle connections (leased ones close when they come back) and returns. Leases
+    /// work before `run()` starts; call it once, for the pool's lifetime.
     public func run() async {
-        state.withLockedValue { state in
-            precondition(state.runner == nil && !state.stopped, "RenewablePool.run() is called once")
-            let client = state.client
-            state.runner = Task { await client.run() }
-        }
-        // Until cancelled: an AsyncStream's iteration ends when its task is cancelled.
         let (cancelled, continuation) = AsyncStream<Never>.makeStream()
         for await _ in cancelled {}
         withExtendedLifetime(continuation) {}
-        let last = state.withLockedValue { state -> Task<Void, Never>? in
+        let (idle, waiters) = state.withLockedValue { state -> ([Pooled], [Waiter]) in
             state.stopped = true
-            return state.runner
+            defer { state.idle = []; state.waiters = [] }
+            state.open -= state.idle.count
+            return (state.idle, state.waiters)
         }
-        last?.cancel()
-        await last?.value
+        for waiter in waiters {
+            waiter.continuation.resume(throwing: Self.stoppedError)
+        }
+        for pooled in idle {
+            close(pooled.connection)
+        }
     }
+
+    // MARK: Leasing
+
+    private enum Next {
+        case use(Pooled)
+        case open(generation: Int)
+        case wait
+    }
+
+    private func lease() async throws -> Pooled {
+        let next = try state.withLockedValue { state -> Next in
+            try Self.take(&state, size: size)
+        }
+        switch next {
+        case .use(let pooled):
+            return pooled
+        case .open(let generation):
+            return try await open(generation: generation)
+        case .wait:
+            switch try await waitForGrant() {
+            case .connection(let pooled):
+                return pooled
+            case .room(let generation):
+                return try await open(generation: generation)
+            }
+        }
+    }
+
+    /// An idle connection (closed ones dropped; one on the caller's event loop preferred), else
+    /// room to open one, else nothing: the caller waits.
+    private static func take(_ state: inout State, size: Int) throws -> Next {
+        if state.stopped {
+            throw stoppedError
+        }
+        let before = state.idle.count
+        state.idle.removeAll { $0.connection.isClosed }
+        state.open -= before - state.idle.count
+        if let index = state.idle.lastIndex(where: { $0.connection.eventLoop.inEventLoop }) ?? state.idle.indices.last {
+            return .use(state.idle.remove(at: index))
+        }
+        if state.open < size {
+            state.open += 1
+            return .open(generation: state.generation)
+        }
+        return .wait
+    }
+
+    private func waitForGrant() async throws -> Grant {
+        let id = state.withLockedValue { state -> Int in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, any Error>) in
+                let now = state.withLockedValue { state -> Result<Grant, any Error>? in
+                    // Cancelled before the continuation existed: the handler found nothing to resume.
+                    if Task.isCancelled {
+                        return .failure(CancellationError())
+                    }
+                    // A connection may have come back since the first look.
+                    do {
+                        switch try Self.take(&state, size: size) {
+                        case .use(let pooled): return .success(.connection(pooled))
+                        case .open(let generation): return .success(.room(generation: generation))
+                        case .wait: break
+                        }
+                    } catch {
+                        return .failure(error)
+                    }
+                    state.waiters.append(Waiter(id: id, continuation: continuation))
+                    return nil
+                }
+                if let now {
+                    continuation.resume(with: now)
+                }
+            }
+        } onCancel: {
+            let waiter = state.withLockedValue { state -> Waiter? in
+                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiters.remove(at: index)
+            }
+            waiter?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Opens a connection for the calling lease, whose room is counted. The connection opens in
+    /// a task of its own: a lease cancelled meanwhile gives up at once, and the connection, once
+    /// open, joins the idle ones. Whoever ends first without a connection — the lease cancelled
+    /// before the opening started, or the opening that failed — gives the room back, once.
+    private func open(generation: Int) async throws -> Pooled {
+        let id = state.withLockedValue { state -> Int in
+            state.nextConnectionID += 1
+            return state.nextConnectionID
+        }
+        let configuration = configuration, logger = logger
+        let eventLoop = MultiThreadedEventLoopGroup.singleton.any()
+        let roomOwner = RoomOwner()
+        do {
+            return try await abandoningOnCancellation { [self] in
+                guard roomOwner.claim() else {
+                    throw CancellationError()
+                }
+                do {
+                    let connection = try await PostgresConnection.connect(
+                        on: eventLoop, configuration: configuration, id: id, logger: logger)
+                    return Pooled(connection: connection, generation: generation)
+                } catch {
+                    giveRoomBack()
+                    throw error
+                }
+            } whenAbandoned: { [self] pooled in
+                giveBack(pooled)
+            }
+        } catch {
+            if roomOwner.claim() {
+                giveRoomBack()
+            }
+            throw error
+        }
+    }
+
+    /// Decides who gives back the room of an opening that never produced a connection.
+    private final class RoomOwner: Sendable {
+        private let claimed = NIOLockedValueBox(false)
+
+        /// True for the first caller only.
+        func claim() -> Bool {
+            claimed.withLockedValue { claimed in
+                defer { claimed = true }
+                return !claimed
+            }
+        }
+    }
+
+    private func giveRoomBack() {
+        state.withLockedValue { $0.open -= 1 }
+        grantRoomToWaiters()
+    }
+
+    // MARK: Returning
+
+    private func giveBack(_ pooled: Pooled) {
+        enum Outcome {
+            case kept
+            case handed(Waiter)
+            case dropped
+        }
+        let outcome = state.withLockedValue { state -> Outcome in
+            if pooled.connection.isClosed || pooled.generation != state.generation || state.stopped {
+                state.open -= 1
+                return .dropped
+            }
+            if !state.waiters.isEmpty {
+                return .handed(state.waiters.removeFirst())
+            }
+            state.idle.append(pooled)
+            return .kept
+        }
+        switch outcome {
+        case .kept:
+            break
+        case .handed(let waiter):
+            waiter.continuation.resume(returning: .connection(pooled))
+        case .dropped:
+            close(pooled.connection)
+            grantRoomToWaiters()
+        }
+    }
+
+    /// Gives waiting leases the room that is free, one connection each.
+    private func grantRoomToWaiters() {
+        let granted = state.withLockedValue { state -> [(Waiter, Int)] in
+            var granted: [(Waiter, Int)] = []
+            while state.open < size, !state.waiters.isEmpty {
+                state.open += 1
+                granted.append((state.waiters.removeFirst(), state.generation))
+            }
+            return granted
+        }
+        for (waiter, generation) in granted {
+            waiter.continuation.resume(returning: .room(generation: generation))
+        }
+    }
+
+    /// Closes `connection`, keeping it alive until it has closed (PostgresNIO asserts that a
+    /// connection is closed when it is freed).
+    private func close(_ connection: PostgresConnection) {
+        guard !connection.isClosed else { return }
+        let closing: EventLoopFuture<Void> = connection.close()
+        closing.whenComplete { _ in withExtendedLifetime(connection) {} }
+    }
+
+    private static let stoppedError = DatabaseError(sqlState: nil, message: "the connection pool has stopped")
 }

@@ -5,8 +5,9 @@ import PostgresNIO
 import SMTACore
 
 /// The Swift client floor of `smta bench bridge`: the bridge's own statement, `core.gate_call`
-/// with its bound parameters, sent through SMTACore's ``Gate`` over a PostgresNIO pool by
-/// concurrent tasks of this process, with no HTTP in front.
+/// with its bound parameters, sent through SMTACore's ``Gate`` over the bridge's pool
+/// (``RenewablePool``, PostgresNIO connections) by concurrent tasks of this process, with no HTTP
+/// in front.
 ///
 /// What the bridge's database side costs without the server: the bridge is judged against it,
 /// and it against pgbench (libpq) sending the same statement.
@@ -19,15 +20,13 @@ struct ClientFloor {
 
     /// Runs `clients` tasks calling in a loop for `seconds`; the figures as `wrk` reports them.
     func run(seconds: Int) async throws -> LoadTools.Figures {
-        var configuration = try url.clientConfiguration()
-        configuration.configureCallPool(size: clients)  // as the bridge's
         var logger = Logger(label: "smta.bench.client-floor")
         logger.logLevel = .critical
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let gate = Gate(client: client, logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { pool in
-            pool.addTask { await client.run() }
-            defer { pool.cancelAll() }
+        let pool = RenewablePool(configuration: try url.connectionConfiguration(), size: clients, logger: logger)
+        let gate = Gate(pool: pool, logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { running in
+            running.addTask { await pool.run() }
+            defer { running.cancelAll() }
             // Warm the pool up: every connection open before the clock starts.
             try await withThrowingTaskGroup(of: Void.self) { warm in
                 for _ in 0..<clients * 4 {
