@@ -64,7 +64,7 @@ public struct SupabaseAdapter: AdapterPlugin {
             legacyKey: legacyKey,
             keyRing: settings.jwks.map { JWKSKeyRing(source: $0, refreshInterval: settings.jwksRefreshInterval, logger: logger) },
             audience: settings.audience, issuer: settings.issuer, clock: TokenClock(leeway: settings.leeway),
-            source: Self.adapterName)
+            source: Self.adapterName, verified: VerifiedTokenCache())
         apiKeys = SupabaseAPIKey(publishable: settings.publishableKeys, secret: settings.secretKeys)
     }
 

@@ -10,6 +10,9 @@ import SMTACore
 /// otherwise an `HS256` token is checked with the legacy secret; any other unknown `kid`
 /// triggers one rate-limited JWKS refresh and is refused if still unknown. Each key verifies
 /// only its own algorithm, so neither `none` nor HS/ES/RS confusion can pass.
+///
+/// A token that passed is remembered (``VerifiedTokenCache``): sent again, only its time claims
+/// are judged again, until the JWKS changes.
 struct SupabaseTokenVerifier: Sendable {
     let legacyKey: VerificationKey?
     let keyRing: JWKSKeyRing?
@@ -17,10 +20,16 @@ struct SupabaseTokenVerifier: Sendable {
     let issuer: String?
     let clock: TokenClock
     let source: String
+    let verified: VerifiedTokenCache
 
     /// Verifies `token` at time `now`.
     /// - Throws: ``AuthenticationError`` with the precise reason.
     func verify(_ token: [UInt8], at now: Date) async throws(AuthenticationError) -> Identity {
+        let keySetGeneration = keyRing?.generation ?? 0
+        if let identity = try verified.identity(
+            for: token, keySetGeneration: keySetGeneration, clock: clock, now: now.timeIntervalSince1970) {
+            return identity
+        }
         let jwt = try CompactJWT(token)
         guard jwt.header.crit == nil else {
             throw AuthenticationError(.malformed, "token header has critical extensions")
@@ -35,7 +44,12 @@ struct SupabaseTokenVerifier: Sendable {
         } catch {
             throw AuthenticationError(.malformed, "token payload is not a JSON object with well-typed claims")
         }
-        return try identity(from: claims, payload: jwt.payload, now: now.timeIntervalSince1970)
+        let identity = try identity(from: claims, payload: jwt.payload, now: now.timeIntervalSince1970)
+        verified.insert(
+            token,
+            VerifiedTokenCache.Entry(
+                identity: identity, exp: claims.exp, nbf: claims.nbf, iat: claims.iat, keySetGeneration: keySetGeneration))
+        return identity
     }
 
     /// GoTrue's key choice, with the algorithm bound to the key.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 
 /// The asymmetric keys the adapter trusts, read from a ``JWKSSource`` and refreshed on rotation.
 ///
@@ -29,6 +30,7 @@ public actor JWKSKeyRing {
     /// Why the last fetch failed; nil once one succeeds.
     private var lastFailure: String?
     private var refreshInFlight: Task<Outcome, Never>?
+    private nonisolated let installedSets = NIOLockedValueBox(0)
 
     /// Creates an empty ring over `source`.
     /// - Parameters:
@@ -42,6 +44,12 @@ public actor JWKSKeyRing {
         self.refreshInterval = refreshInterval
         self.retryAfterFailure = retryAfterFailure
         self.logger = logger
+    }
+
+    /// How many key sets have been installed: it changes whenever the keys may have, so that
+    /// what was verified under one set (``VerifiedTokenCache``) is verified again under the next.
+    public nonisolated var generation: Int {
+        installedSets.withLockedValue { $0 }
     }
 
     /// The key named `kid`, without fetching.
@@ -122,6 +130,7 @@ public actor JWKSKeyRing {
             switch outcome {
             case .keys(let fresh):
                 keys = fresh
+                installedSets.withLockedValue { $0 += 1 }
                 lastFailure = nil
                 logger.info("JWKS loaded", metadata: ["source": "\(source)", "keys": "\(fresh.count)"])
             case .failed(let reason):
