@@ -139,5 +139,13 @@ struct ResultOptionsTests {
         let past = try PagedResult(ByteBuffer(string: "[0, 4, []]"))
         #expect(past.range(offset: 10).status == .rangeNotSatisfiable)
         #expect(throws: BridgeError.self) { try PagedResult(ByteBuffer(string: "[]")) }
+        #expect(throws: BridgeError.self) { try PagedResult(ByteBuffer(string: "[null, 1, []]")) }
+        #expect(throws: BridgeError.self) { try PagedResult(ByteBuffer(string: "[-1, 1, []]")) }
+        #expect(throws: BridgeError.self) { try PagedResult(ByteBuffer(string: "[99999999999999999999, 1, []]")) }
+        // The buffer's own offset does not matter: only its readable bytes are read.
+        var offset = ByteBuffer(string: "xx[5, 7, [1]]")
+        offset.moveReaderIndex(forwardBy: 2)
+        let shifted = try PagedResult(offset)
+        #expect(shifted.count == 5 && shifted.total == 7 && String(buffer: shifted.rows) == "[1]")
     }
 }

@@ -33,24 +33,32 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         let total = ServerTiming.entry("total", elapsed)
         response.headers[.serverTiming] = response.headers[.serverTiming].map { "\($0), \(total)" } ?? total
 
-        var metadata: Logger.Metadata = [
-            "method": .string(request.method.rawValue),
-            "path": .string(request.uri.path),
-            "status": .stringConvertible(response.status.code),
-            "duration_ms": .stringConvertible(Self.milliseconds(elapsed)),
-        ]
         let function = context.parameters.get("function")
         if let function {
-            metadata["function"] = .string(function)
             metrics.recordCall(
                 function: catalog.knows(function) ? function : BridgeMetrics.unknownFunction, status: response.status, duration: elapsed)
         }
-        if let refusal = observation.refusal {
-            metadata["refusal"] = .string(BridgeMetrics.label(refusal.kind))
-            metadata["refusal_detail"] = .string(refusal.reason)
+        let refusal = observation.refusal
+        if let refusal {
             metrics.recordRefusal(refusal.kind)
         }
-        context.logger.info("request", metadata: metadata)
+        // The line's fields are built only when the line is written.
+        if context.logger.logLevel <= .info {
+            var metadata: Logger.Metadata = [
+                "method": .string(request.method.rawValue),
+                "path": .string(request.uri.path),
+                "status": .stringConvertible(response.status.code),
+                "duration_ms": .stringConvertible(Self.milliseconds(elapsed)),
+            ]
+            if let function {
+                metadata["function"] = .string(function)
+            }
+            if let refusal {
+                metadata["refusal"] = .string(BridgeMetrics.label(refusal.kind))
+                metadata["refusal_detail"] = .string(refusal.reason)
+            }
+            context.logger.info("request", metadata: metadata)
+        }
         return response
     }
 

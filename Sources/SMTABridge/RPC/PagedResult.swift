@@ -1,4 +1,3 @@
-import Foundation
 import HTTPTypes
 import NIOCore
 
@@ -19,24 +18,35 @@ struct PagedResult: Sendable {
     /// Reads a `[page, total, rows]` document.
     /// - Throws: ``BridgeError`` (500) if the document is not of that form (a bridge defect).
     init(_ document: ByteBuffer) throws(BridgeError) {
-        let bytes = Array(document.readableBytesView)
+        let bytes = document.readableBytesView
+        let comma = UInt8(ascii: ",")
         guard bytes.first == UInt8(ascii: "["), bytes.last == UInt8(ascii: "]"),
-            let firstComma = bytes.firstIndex(of: UInt8(ascii: ",")),
-            let secondComma = bytes[(firstComma + 1)...].firstIndex(of: UInt8(ascii: ",")),
-            let count = Int(Self.text(bytes[1..<firstComma]))
+            let firstComma = bytes.firstIndex(of: comma),
+            let secondComma = bytes[(firstComma + 1)...].firstIndex(of: comma),
+            let count = Self.integer(bytes[(bytes.startIndex + 1)..<firstComma])
         else {
             throw BridgeError(status: .internalServerError, code: "XX000", message: "Internal error: unreadable paged result")
         }
-        let total = Self.text(bytes[(firstComma + 1)..<secondComma])
         self.count = count
-        self.total = total == "null" ? nil : Int(total)
+        total = Self.integer(bytes[(firstComma + 1)..<secondComma])
         var rows = ByteBuffer()
-        rows.writeBytes(bytes[(secondComma + 1)..<(bytes.count - 1)].drop { $0 == UInt8(ascii: " ") })
+        rows.writeBytes(bytes[(secondComma + 1)..<(bytes.endIndex - 1)].drop { $0 == UInt8(ascii: " ") })
         self.rows = rows
     }
 
-    private static func text(_ bytes: ArraySlice<UInt8>) -> String {
-        String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+    /// The non-negative integer `bytes` spell, spaces around it allowed; nil for anything else
+    /// (`null` among them).
+    private static func integer(_ bytes: ByteBufferView.SubSequence) -> Int? {
+        var value = 0
+        var digits = 0
+        for byte in bytes where byte != UInt8(ascii: " ") {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let (shifted, overflow) = value.multipliedReportingOverflow(by: 10)
+            guard !overflow else { return nil }
+            value = shifted + Int(byte - UInt8(ascii: "0"))
+            digits += 1
+        }
+        return digits > 0 ? value : nil
     }
 
     /// PostgREST's `Content-Range` for this page starting at `offset`, and its status: 200, 206
