@@ -17,12 +17,18 @@ struct TenancyMeasurement: Codable, Sendable {
     var byHandPlanningMilliseconds: Double
     /// gated / by hand (execution).
     var ratio: Double
+    /// Median planning + execution time through the policies (the sum of each run's two).
+    var gatedTotalMilliseconds: Double
+    /// Median planning + execution time by hand.
+    var byHandTotalMilliseconds: Double
+    /// gated / by hand (planning + execution).
+    var totalRatio: Double
     /// The plan that ran through the policies (last sample), to explain the figures.
     var gatedPlan: String
     /// The plan that ran by hand (last sample).
     var byHandPlan: String
-    /// The goal issue 6 sets for this query.
+    /// The goal (``TenancyShape/goal``).
     var goal: String
-    /// Whether the medians meet it.
+    /// Whether the planning + execution medians meet it.
     var goalMet: Bool
 }
