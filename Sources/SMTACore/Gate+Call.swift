@@ -8,6 +8,10 @@ extension Gate {
     /// with `core.set_caller`, then runs `statement`. Every setting ends with
     /// that statement, so nothing of `identity` stays on the pooled connection.
     ///
+    /// `core.gate_call` goes as a statement prepared once per connection (see
+    /// `PostgresConnection.guardedExecute(_:logger:)`), so PostgreSQL parses and plans it once;
+    /// the caller's `statement` is planned at every call, as the caller, inside it.
+    ///
     /// The call is answered once PostgreSQL has confirmed its commit (see
     /// `PostgresConnection.committedQuery(_:logger:)`), unless `readOnly` says there is nothing to
     /// commit. A pooled connection found closed before anything was sent on it is replaced once.

@@ -41,12 +41,14 @@ struct VerifiedTokenCacheTests {
         #expect(try cache.identity(for: token, keySetGeneration: 1, clock: clock, now: 2_000) != nil)
     }
 
-    @Test("an entry of another key set is dropped: the token must be verified again")
+    @Test("an entry of another key set is never answered: the token must be verified again, and replaces it")
     func keySetChange() throws {
         let cache = VerifiedTokenCache()
         cache.insert(token, entry(generation: 1))
         #expect(try cache.identity(for: token, keySetGeneration: 2, clock: clock, now: 0) == nil)
-        #expect(cache.count == 0)
+        cache.insert(token, entry(generation: 2))
+        #expect(cache.count == 1)
+        #expect(try cache.identity(for: token, keySetGeneration: 2, clock: clock, now: 0) != nil)
         #expect(try cache.identity(for: token, keySetGeneration: 1, clock: clock, now: 0) == nil)
     }
 
@@ -59,13 +61,18 @@ struct VerifiedTokenCacheTests {
         #expect(try cache.identity(for: altered, keySetGeneration: 1, clock: clock, now: 0) == nil)
     }
 
-    @Test("it never holds more than its capacity")
+    @Test("it never holds more than its capacity, and the oldest token goes first")
     func bounded() throws {
         let cache = VerifiedTokenCache(capacity: 8)
         for index in 0..<100 {
             cache.insert(Array("token-\(index)".utf8), entry())
+            // Inserted again: no second place in the ring.
+            cache.insert(Array("token-\(index)".utf8), entry())
         }
         #expect(cache.count == 8)
-        #expect(try cache.identity(for: Array("token-99".utf8), keySetGeneration: 1, clock: clock, now: 0) != nil)
+        for index in 92..<100 {
+            #expect(try cache.identity(for: Array("token-\(index)".utf8), keySetGeneration: 1, clock: clock, now: 0) != nil)
+        }
+        #expect(try cache.identity(for: Array("token-91".utf8), keySetGeneration: 1, clock: clock, now: 0) == nil)
     }
 }

@@ -13,12 +13,12 @@ import NIOConcurrencyHelpers
 /// * the time claims are judged again at every use (`exp`, `nbf`, `iat`, with the same
 ///   ``TokenClock``), so an expired token is refused exactly as it would be without the cache;
 /// * an entry remembers the key set it was verified under (``JWKSKeyRing/generation``): once
-///   the issuer's keys change, it is dropped and the token verified again, so a removed key
-///   stops verifying at once;
+///   the issuer's keys change, it is no longer answered and the token is verified again, so a
+///   removed key stops verifying at once;
 /// * every other check (audience, issuer, role, subject) depends only on the token and the
 ///   adapter's fixed settings, so its answer cannot change while the token is the same.
 ///
-/// Bounded: at most `capacity` entries; when full, an arbitrary entry makes room.
+/// Bounded: at most `capacity` entries; when full, the oldest makes room (first in, first out).
 public final class VerifiedTokenCache: Sendable {
     /// What a verification established about a token.
     public struct Entry: Sendable {
@@ -43,8 +43,16 @@ public final class VerifiedTokenCache: Sendable {
         }
     }
 
+    private struct State {
+        var entries: [[UInt8]: Entry] = [:]
+        /// The tokens in the order they came, a ring of `capacity` slots: the next to go is at
+        /// `oldest` once the ring is full.
+        var order: [[UInt8]] = []
+        var oldest = 0
+    }
+
     private let capacity: Int
-    private let entries = NIOLockedValueBox([[UInt8]: Entry]())
+    private let state = NIOLockedValueBox(State())
 
     /// Creates an empty cache of at most `capacity` tokens (at least 1).
     public init(capacity: Int = 4096) {
@@ -53,18 +61,15 @@ public final class VerifiedTokenCache: Sendable {
 
     /// The identity of `token` when it was verified under key set `keySetGeneration`, its time
     /// claims judged by `clock` at `now` (seconds since 1970); nil when it was not (an entry of
-    /// another key set is dropped).
+    /// another key set is not answered).
     /// - Throws: ``AuthenticationError`` `expired` or `notYetValid`, as a full verification would.
     public func identity(
         for token: [UInt8], keySetGeneration: Int, clock: TokenClock, now: Double
     ) throws(AuthenticationError) -> Identity? {
-        let entry = entries.withLockedValue { entries -> Entry? in
-            guard let entry = entries[token] else { return nil }
-            guard entry.keySetGeneration == keySetGeneration else {
-                entries[token] = nil
-                return nil
-            }
-            return entry
+        let entry = state.withLockedValue { state -> Entry? in
+            guard let entry = state.entries[token] else { return nil }
+            // An entry of another key set stays until the ring drops it; it is never answered.
+            return entry.keySetGeneration == keySetGeneration ? entry : nil
         }
         guard let entry else { return nil }
         try clock.check(exp: entry.exp, nbf: entry.nbf, iat: entry.iat, now: now)
@@ -73,16 +78,22 @@ public final class VerifiedTokenCache: Sendable {
 
     /// Remembers `token`, which has just passed every check.
     public func insert(_ token: [UInt8], _ entry: Entry) {
-        entries.withLockedValue { entries in
-            if entries.count >= capacity, entries[token] == nil {
-                entries.remove(at: entries.startIndex)
+        state.withLockedValue { state in
+            if state.entries.updateValue(entry, forKey: token) != nil {
+                return  // already in the ring
             }
-            entries[token] = entry
+            if state.order.count < capacity {
+                state.order.append(token)
+            } else {
+                state.entries[state.order[state.oldest]] = nil
+                state.order[state.oldest] = token
+                state.oldest = (state.oldest + 1) % capacity
+            }
         }
     }
 
     /// How many tokens are remembered.
     public var count: Int {
-        entries.withLockedValue { $0.count }
+        state.withLockedValue { $0.entries.count }
     }
 }
