@@ -719,8 +719,11 @@ class KeyRotationTests(OIDCBridgeTestCase):
         self.assertEqual(jwks.fetch_count(path), 1, "one fetch at start-up")
 
         kate = Person("kate", key=old)
-        organization = self.new_organization(bridge, kate.token(), "Rotating")
+        # One token used again and again (the bridge remembers tokens it verified).
+        remembered = kate.token()
+        organization = self.new_organization(bridge, remembered, "Rotating")
         self.assertOwnedBy(organization, kate.smta_id)
+        self.assertEqual([row["id"] for row in self.ok(rpc(bridge, "list_my_organizations", token=remembered))], [organization])
         self.assertEqual(jwks.fetch_count(path), 1, "a known kid fetches nothing")
 
         # The issuer rotates: the new key replaces the old one.
@@ -735,6 +738,9 @@ class KeyRotationTests(OIDCBridgeTestCase):
         before = database.fingerprint(TABLES)
         stale = kate.token(key=old)
         self.assertRefused(rpc(bridge, "create_organization", {"p_name": "Old key"}, stale), "PGRST301", token=stale)
+        # The token accepted before the rotation, signed by the withdrawn key: refused too.
+        self.assertRefused(rpc(bridge, "create_organization", {"p_name": "Remembered"}, remembered), "PGRST301",
+                           token=remembered)
 
         # Within the refresh interval, forged kids cost no fetch, and neither does a key the
         # issuer published only after the last refresh.

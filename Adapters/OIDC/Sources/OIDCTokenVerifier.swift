@@ -5,6 +5,9 @@ import SMTACore
 /// by `kid`, bound to its one algorithm, which must be on the allow-list), from the configured
 /// issuer, for the configured audience, within its lifetime. Then reads who the caller is from
 /// the configured claims.
+///
+/// A token that passed is remembered (``VerifiedTokenCache``): sent again, only its time claims
+/// are judged again, until the JWKS changes.
 struct OIDCTokenVerifier: Sendable {
     /// What a verified token says about the caller.
     struct Caller: Sendable {
@@ -21,12 +24,18 @@ struct OIDCTokenVerifier: Sendable {
     let settings: OIDCSettings
     let keyRing: JWKSKeyRing
     let clock: TokenClock
+    let verified = VerifiedTokenCache<Caller>()
 
     /// Verifies `token` at time `now`.
     /// - Throws: ``AuthenticationError``: `malformed` (not a JWS, unreadable claims),
     ///   `badSignature` (an algorithm off the list, an unknown `kid`, a signature that does not
     ///   verify), `expired`, `notYetValid`, `invalidClaims` (issuer, audience, subject).
     func verify(_ token: [UInt8], at now: Date) async throws(AuthenticationError) -> Caller {
+        let keySetGeneration = keyRing.generation
+        if let caller = try verified.value(
+            for: token, keySetGeneration: keySetGeneration, clock: clock, now: now.timeIntervalSince1970) {
+            return caller
+        }
         let jwt = try CompactJWT(token)
         guard jwt.header.crit == nil else {
             throw AuthenticationError(.malformed, "token header has critical extensions")
@@ -66,9 +75,14 @@ struct OIDCTokenVerifier: Sendable {
         claims["role"] = role.rawValue
         // Re-encoding an object decoded from JSON cannot fail.
         let json = (try? JSONSerialization.data(withJSONObject: claims, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return Caller(
+        let caller = Caller(
             role: role, subject: subject, verifiedEmail: verifiedEmail(in: claims, payload: jwt.payload),
             claimsJSON: String(decoding: json, as: UTF8.self))
+        verified.insert(
+            token,
+            VerifiedTokenCache.Entry(
+                value: caller, exp: registered.exp, nbf: registered.nbf, iat: registered.iat, keySetGeneration: keySetGeneration))
+        return caller
     }
 
     /// The registered claims, typed: a time that is not a JSON number is refused.

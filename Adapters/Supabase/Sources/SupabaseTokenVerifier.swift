@@ -20,13 +20,13 @@ struct SupabaseTokenVerifier: Sendable {
     let issuer: String?
     let clock: TokenClock
     let source: String
-    let verified: VerifiedTokenCache
+    let verified: VerifiedTokenCache<Identity>
 
     /// Verifies `token` at time `now`.
     /// - Throws: ``AuthenticationError`` with the precise reason.
     func verify(_ token: [UInt8], at now: Date) async throws(AuthenticationError) -> Identity {
         let keySetGeneration = keyRing?.generation ?? 0
-        if let identity = try verified.identity(
+        if let identity = try verified.value(
             for: token, keySetGeneration: keySetGeneration, clock: clock, now: now.timeIntervalSince1970) {
             return identity
         }
@@ -48,7 +48,7 @@ struct SupabaseTokenVerifier: Sendable {
         verified.insert(
             token,
             VerifiedTokenCache.Entry(
-                identity: identity, exp: claims.exp, nbf: claims.nbf, iat: claims.iat, keySetGeneration: keySetGeneration))
+                value: identity, exp: claims.exp, nbf: claims.nbf, iat: claims.iat, keySetGeneration: keySetGeneration))
         return identity
     }
 

@@ -5,7 +5,10 @@ import NIOConcurrencyHelpers
 ///
 /// Measured by `smta bench bridge` (HS256): the check was about 8 % of the bridge's CPU per
 /// request, half of it Foundation's `JSONDecoder` reading the claims; a hit costs one hash of
-/// the token and one dictionary lookup under a lock.
+/// the token and one dictionary lookup under a lock (`smta bench adapters`: 2 µs, against 16
+/// for an HS256 verification and 80 for ES256). Used by the Supabase and OIDC adapters, whose
+/// verdict depends only on the token, the clock and the issuer's keys; not by Payload's, whose
+/// sessions can end at any time.
 ///
 /// What a hit still checks, and why it is as safe as a full verification:
 /// * only a token that passed every check is stored, keyed by its exact bytes (signature
@@ -19,11 +22,11 @@ import NIOConcurrencyHelpers
 ///   adapter's fixed settings, so its answer cannot change while the token is the same.
 ///
 /// Bounded: at most `capacity` entries; when full, the oldest makes room (first in, first out).
-public final class VerifiedTokenCache: Sendable {
+public final class VerifiedTokenCache<Value: Sendable>: Sendable {
     /// What a verification established about a token.
     public struct Entry: Sendable {
-        /// The identity the token stands for.
-        public var identity: Identity
+        /// What the adapter made of the token (the caller it stands for).
+        public var value: Value
         /// The token's time claims, judged again at every use.
         public var exp: Double?
         /// Not-before.
@@ -34,8 +37,8 @@ public final class VerifiedTokenCache: Sendable {
         public var keySetGeneration: Int
 
         /// Creates an entry.
-        public init(identity: Identity, exp: Double?, nbf: Double?, iat: Double?, keySetGeneration: Int) {
-            self.identity = identity
+        public init(value: Value, exp: Double?, nbf: Double?, iat: Double?, keySetGeneration: Int) {
+            self.value = value
             self.exp = exp
             self.nbf = nbf
             self.iat = iat
@@ -69,13 +72,13 @@ public final class VerifiedTokenCache: Sendable {
         self.capacity = max(1, capacity)
     }
 
-    /// The identity of `token` when it was verified under key set `keySetGeneration`, its time
-    /// claims judged by `clock` at `now` (seconds since 1970); nil when it was not (an entry of
-    /// another key set is not answered).
+    /// What `token` was verified as, when it was verified under key set `keySetGeneration`, its
+    /// time claims judged by `clock` at `now` (seconds since 1970); nil when it was not (an entry
+    /// of another key set is not answered).
     /// - Throws: ``AuthenticationError`` `expired` or `notYetValid`, as a full verification would.
-    public func identity(
+    public func value(
         for token: [UInt8], keySetGeneration: Int, clock: TokenClock, now: Double
-    ) throws(AuthenticationError) -> Identity? {
+    ) throws(AuthenticationError) -> Value? {
         let entry = state.withLockedValue { state -> Entry? in
             guard let entry = state.entries[TokenKey(bytes: token)] else { return nil }
             // An entry of another key set stays until the ring drops it; it is never answered.
@@ -83,7 +86,7 @@ public final class VerifiedTokenCache: Sendable {
         }
         guard let entry else { return nil }
         try clock.check(exp: entry.exp, nbf: entry.nbf, iat: entry.iat, now: now)
-        return entry.identity
+        return entry.value
     }
 
     /// Remembers `token`, which has just passed every check.
