@@ -34,9 +34,9 @@ public final class RenewablePool: Sendable {
         let generation: Int
     }
 
-    /// What a waiting lease is given.
+    /// What a lease is given: an idle connection, or room to open one.
     private enum Grant: Sendable {
-        /// A connection that came back.
+        /// A connection that is idle or came back.
         case connection(Pooled)
         /// Room to open a connection (counted already).
         case room(generation: Int)
@@ -137,34 +137,24 @@ public final class RenewablePool: Sendable {
 
     // MARK: Leasing
 
-    private enum Next {
-        case use(Pooled)
-        case open(generation: Int)
-        case wait
-    }
-
     private func lease() async throws -> Pooled {
-        let next = try state.withLockedValue { state -> Next in
-            try Self.take(&state, size: size)
+        let grant: Grant
+        if let taken = try state.withLockedValue({ state in try Self.take(&state, size: size) }) {
+            grant = taken
+        } else {
+            grant = try await waitForGrant()
         }
-        switch next {
-        case .use(let pooled):
+        switch grant {
+        case .connection(let pooled):
             return pooled
-        case .open(let generation):
+        case .room(let generation):
             return try await open(generation: generation)
-        case .wait:
-            switch try await waitForGrant() {
-            case .connection(let pooled):
-                return pooled
-            case .room(let generation):
-                return try await open(generation: generation)
-            }
         }
     }
 
     /// An idle connection (closed ones dropped; one on the caller's event loop preferred), else
-    /// room to open one, else nothing: the caller waits.
-    private static func take(_ state: inout State, size: Int) throws -> Next {
+    /// room to open one, else nil: the caller waits.
+    private static func take(_ state: inout State, size: Int) throws -> Grant? {
         if state.stopped {
             throw stoppedError
         }
@@ -172,13 +162,13 @@ public final class RenewablePool: Sendable {
         state.idle.removeAll { $0.connection.isClosed }
         state.open -= before - state.idle.count
         if let index = state.idle.lastIndex(where: { $0.connection.eventLoop.inEventLoop }) ?? state.idle.indices.last {
-            return .use(state.idle.remove(at: index))
+            return .connection(state.idle.remove(at: index))
         }
         if state.open < size {
             state.open += 1
-            return .open(generation: state.generation)
+            return .room(generation: state.generation)
         }
-        return .wait
+        return nil
     }
 
     private func waitForGrant() async throws -> Grant {
@@ -195,10 +185,8 @@ public final class RenewablePool: Sendable {
                     }
                     // A connection may have come back since the first look.
                     do {
-                        switch try Self.take(&state, size: size) {
-                        case .use(let pooled): return .success(.connection(pooled))
-                        case .open(let generation): return .success(.room(generation: generation))
-                        case .wait: break
+                        if let grant = try Self.take(&state, size: size) {
+                            return .success(grant)
                         }
                     } catch {
                         return .failure(error)
