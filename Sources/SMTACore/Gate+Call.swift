@@ -60,14 +60,19 @@ extension Gate {
     public func call(
         _ statement: String, arguments: String, as identity: Identity, once key: IdempotencyKey
     ) async throws -> (result: ByteBuffer?, replayed: Bool) {
-        let link = identity.link
-        let window = "\(key.window.components.seconds) seconds"
-        let query: PostgresQuery = """
-            select replayed, result::text from core.gate_call_once(\(key.key), \(key.requestHash), \(window)::interval, \
-            \(identity.role.rawValue), \(link == nil ? identity.userID : nil), \
-            \(identity.claimsJSON), \(secretsKey), \(link?.provider), \(link?.subject), \(link?.email), \
-            \(allowsAnonymousUsers), \(statement), \(arguments)::json)
-            """
+        var bindings = PostgresBindings(capacity: 13)
+        bindings.append(key.key)
+        bindings.append(key.requestHash)
+        bindings.append("\(key.window.components.seconds) seconds")
+        bindings.appendCaller(identity, secretsKey: secretsKey, allowsAnonymousUsers: allowsAnonymousUsers)
+        bindings.append(statement)
+        bindings.append(arguments)
+        let query = PostgresQuery(
+            unsafeSQL: """
+                select replayed, result::text
+                from core.gate_call_once($1, $2, $3::interval, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::json)
+                """,
+            binds: bindings)
         guard let row = try await run({ try await $0.committedQuery(query, logger: logger) }).first else {
             return (nil, false)
         }

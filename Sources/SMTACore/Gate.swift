@@ -138,12 +138,9 @@ public struct GateTransaction: Sendable {
 
     /// Makes the rest of the transaction run as `identity`: one call of `core.set_caller`.
     func enter(as identity: Identity, secretsKey: String?, allowsAnonymousUsers: Bool) async throws {
-        let link = identity.link
-        try await query("""
-            select core.set_caller(\(identity.role.rawValue), \(link == nil ? identity.userID : nil), \
-            \(identity.claimsJSON), \(secretsKey), \(link?.provider), \(link?.subject), \(link?.email), \
-            \(allowsAnonymousUsers))
-            """)
+        var bindings = PostgresBindings(capacity: 8)
+        bindings.appendCaller(identity, secretsKey: secretsKey, allowsAnonymousUsers: allowsAnonymousUsers)
+        try await query(PostgresQuery(unsafeSQL: "select core.set_caller($1, $2, $3, $4, $5, $6, $7, $8)", binds: bindings))
     }
 
     /// Runs a statement as the caller and returns all its rows.

@@ -27,16 +27,8 @@ struct GateCallStatement: PostgresPreparedStatement {
     let arguments: String
 
     func makeBindings() throws -> PostgresBindings {
-        let link = identity.link
         var bindings = PostgresBindings(capacity: 10)
-        bindings.append(identity.role.rawValue)
-        bindings.append(link == nil ? identity.userID : nil)
-        bindings.append(identity.claimsJSON)
-        bindings.append(secretsKey)
-        bindings.append(link?.provider)
-        bindings.append(link?.subject)
-        bindings.append(link?.email)
-        bindings.append(allowsAnonymousUsers)
+        bindings.appendCaller(identity, secretsKey: secretsKey, allowsAnonymousUsers: allowsAnonymousUsers)
         bindings.append(statement)
         bindings.append(arguments)
         return bindings
