@@ -2,50 +2,32 @@
 --
 -- core.get_current_user_id() runs several times in every gated statement: in the API functions
 -- (core.require_user_id), in the membership helpers the policies call, in triggers. 0001 made it
--- a SQL function calling auth.uid(), and on a plain PostgreSQL 0001's auth.uid() has a SET
--- clause too, so PostgreSQL could inline neither and planned both bodies again on every call:
--- about 23 µs per call, 45 µs for the first in a statement (pgbench, 2 cores, PostgreSQL 15).
+-- a SQL function calling auth.uid(), both with a SET clause (and the hook SECURITY DEFINER), so
+-- PostgreSQL could inline neither and planned both bodies again on every call: about 23 µs per
+-- call, 45 µs for the first in a statement (pgbench, 2 cores, PostgreSQL 15). PL/pgSQL keeps the
+-- plan of its expression for the session: 4 µs per call. A gated list_my_organizations costs
+-- PostgreSQL about a fifth less (BENCHMARKS.md).
 --
--- * The hook becomes PL/pgSQL, which keeps the plan of its expression for the session. It still
---   calls auth.uid() as its owner (SECURITY DEFINER, as in 0001: callers need no privilege on
---   the auth schema), so its answer is auth.uid()'s on every platform — on Supabase, GoTrue's
---   own definition.
--- * auth.uid() as SMTA provides it on a plain PostgreSQL (0001, recognised by its comment) loses
---   its SET clause, like Supabase's own, which has none: PostgreSQL then inlines it into the
---   hook's expression. Same body, every name schema-qualified, the operator too. Supabase's
---   auth.uid() is never touched.
--- Together 4–5 µs per call; the same hook calling 0001's auth.uid() cost 7–10 µs per call and
--- 26–35 µs more for the first in a statement (pgbench, one connection).
-do $do$
-begin
-    if pg_catalog.obj_description(pg_catalog.to_regprocedure('auth.uid()'), 'pg_proc')
-       = 'The JWT''s sub claim as a uuid (Supabase''s definition, provided by SMTA on plain PostgreSQL)' then
-        create or replace function auth.uid()
-        returns uuid
-        language sql
-        stable
-        as $fn$
-            select coalesce(
-                nullif(pg_catalog.current_setting('request.jwt.claim.sub', true), ''),
-                nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::pg_catalog.jsonb
-                    operator(pg_catalog.->>) 'sub'
-            )::pg_catalog.uuid
-        $fn$;
-    end if;
-end;
-$do$;
-
+-- Same result as auth.uid() (Supabase's definition, platforms.md), read from the same settings
+-- rather than through a call: the legacy request.jwt.claim.sub when non-empty, else the sub key
+-- of request.jwt.claims; null when neither is set; 22P02 when the value is not a uuid. It reads
+-- only settings, so it no longer runs as its owner; every name is schema-qualified and the
+-- search_path pinned.
 create or replace function core.get_current_user_id()
 returns uuid
 language plpgsql
 stable
-security definer
+security invoker
 set search_path = ''
 as $$
 begin
-    return auth.uid();
+    return coalesce(
+        nullif(pg_catalog.current_setting('request.jwt.claim.sub', true), ''),
+        nullif(pg_catalog.current_setting('request.jwt.claims', true), '')::pg_catalog.jsonb
+            operator(pg_catalog.->>) 'sub'
+    )::pg_catalog.uuid;
 end
 $$;
 
 comment on function core.get_current_user_id() is
-    'SMTA identity hook (Supabase): auth.uid(), the JWT''s sub claim as a uuid';
+    'SMTA identity hook (Supabase): the JWT''s sub claim as a uuid, exactly as auth.uid() reads it';
