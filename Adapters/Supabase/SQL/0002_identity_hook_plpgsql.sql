@@ -8,11 +8,12 @@
 -- plan of its expression for the session: 4 µs per call. A gated list_my_organizations costs
 -- PostgreSQL about a fifth less (BENCHMARKS.md).
 --
--- Same result as auth.uid() (Supabase's definition, platforms.md), read from the same settings
--- rather than through a call: the legacy request.jwt.claim.sub when non-empty, else the sub key
--- of request.jwt.claims; null when neither is set; 22P02 when the value is not a uuid. It reads
--- only settings, so it no longer runs as its owner; every name is schema-qualified and the
--- search_path pinned.
+-- Same result as auth.uid(), read from the same settings rather than through a call — calling
+-- it would keep one of the two plannings, since Supabase's own auth.uid() has a SET clause too
+-- (GoTrue's migration 20240624145325_recreate_auth_functions; platforms.md): the legacy
+-- request.jwt.claim.sub when non-empty, else the sub key of request.jwt.claims; null when
+-- neither is set; 22P02 when the value is not a uuid. It reads only settings, so it no longer
+-- runs as its owner; every name is schema-qualified and the search_path pinned.
 create or replace function core.get_current_user_id()
 returns uuid
 language plpgsql
