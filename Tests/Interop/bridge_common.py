@@ -57,6 +57,7 @@ CORE_TABLES = (
     "core.organizations",
     "core.memberships",
     "core.invitations",
+    "core.invitation_links",
     "core.users_meta",
     "core.audit_logs",
 )
@@ -370,6 +371,11 @@ class Database:
     def rows(self, sql, parameters=()):
         with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as connection:
             return connection.execute(sql, parameters).fetchall()
+
+    def execute(self, sql, parameters=()):
+        """Runs one statement that returns no rows (as the superuser, autocommit)."""
+        with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as connection:
+            connection.execute(sql, parameters)
 
     def value(self, sql, parameters=()):
         rows = self.rows(sql, parameters)

@@ -698,6 +698,29 @@ class InvitationTests(OIDCBridgeTestCase):
         self.assertEqual(self.invitation_state(invitation), [("accepted", at_b.smta_id)])
         self.assertEqual((self.membership_count(at_b), self.membership_count(at_a)), (1, 0))
 
+    def test_a_domain_link_admits_only_an_email_the_issuer_verified_at_that_domain(self):
+        domain = f"corp{secrets.token_hex(3)}.example"
+        erin, frank = Person("erin"), Person("frank")
+        erin.email = f"erin@{domain}"
+        frank.email = f"frank@{domain}"
+        link = self.ok(rpc(main_bridge, "create_invitation_link", {
+            "p_org_id": self.organization, "p_role_id": self.team, "p_email_domain": domain}, self.owner.token()))[0]
+        accept = {"p_token": link["token"]}
+
+        # Their first calls link their identities; the link and the memberships must not move.
+        before = database.fingerprint(("core.memberships", "core.invitation_links"))
+        for attempt, token in {"email_verified false": erin.token(verified=False),
+                               "email_verified missing": frank.token(verified=MISSING)}.items():
+            with self.subTest(attempt):
+                body = self.assertPostgrestError(rpc(main_bridge, "accept_invitation_link", accept, token), 403, "42501")
+                self.assertIn(domain, body["message"])
+        self.assertUnchanged(database, before, "accepts without a verified email")
+        self.assertEqual((self.membership_count(erin), self.membership_count(frank)), (0, 0))
+
+        accepted = self.ok(rpc(main_bridge, "accept_invitation_link", accept, erin.token(verified=True)))
+        self.assertEqual([row["organization_id"] for row in accepted], [self.organization])
+        self.assertEqual(self.membership_count(erin), 1)
+
 
 # ---------------------------------------------------------------------------------------------
 # Key rotation and JWKS availability

@@ -70,6 +70,34 @@ CREATE INDEX `users_sessions_order_idx` ON `users_sessions` (`_order`);
 CREATE INDEX `users_sessions_parent_id_idx` ON `users_sessions` (`_parent_id`);
 """
 
+# The same for a `members` collection with `auth.verify` on (Payload adds `_verified` and
+# `_verificationtoken`) and sessions.
+MEMBERS_DDL = """
+CREATE TABLE `members` (
+  `id` integer PRIMARY KEY NOT NULL,
+  `updated_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
+  `created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
+  `email` text NOT NULL,
+  `reset_password_token` text,
+  `reset_password_expiration` text,
+  `salt` text,
+  `hash` text,
+  `_verified` integer,
+  `_verificationtoken` text,
+  `login_attempts` numeric DEFAULT 0,
+  `lock_until` text
+);
+CREATE UNIQUE INDEX `members_email_idx` ON `members` (`email`);
+CREATE TABLE `members_sessions` (
+  `_order` integer NOT NULL,
+  `_parent_id` integer NOT NULL,
+  `id` text PRIMARY KEY NOT NULL,
+  `created_at` text,
+  `expires_at` text NOT NULL,
+  FOREIGN KEY (`_parent_id`) REFERENCES `members`(`id`) ON UPDATE no action ON DELETE cascade
+);
+"""
+
 bridge = None
 database = None
 payload = None
@@ -90,7 +118,7 @@ class PayloadDatabase:
     def __init__(self, path):
         self.path = path
         with self.connect() as connection:
-            connection.executescript(PAYLOAD_DDL)
+            connection.executescript(PAYLOAD_DDL + MEMBERS_DDL)
 
     def connect(self):
         return sqlite3.connect(self.path, isolation_level=None, timeout=5)
@@ -100,19 +128,22 @@ class PayloadDatabase:
         """Payload's timestamp text: ``2026-01-12T20:49:47.977Z``."""
         return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
-    def add_user(self, email):
+    def add_user(self, email, collection="users"):
         with self.connect() as connection:
+            if collection == "members":
+                # Payload sets _verified once the user followed the verification link.
+                return connection.execute("insert into members (email, _verified) values (?, 1)", (email,)).lastrowid
             return connection.execute("insert into users (email) values (?)", (email,)).lastrowid
 
-    def log_in(self, user_id, lifetime=7200):
+    def log_in(self, user_id, lifetime=7200, collection="users"):
         """Opens a session as Payload's login does and returns its id (the token's ``sid``)."""
         sid = str(uuid.uuid4())
         now = datetime.datetime.now(datetime.timezone.utc)
         with self.connect() as connection:
             order = connection.execute(
-                "select count(*) + 1 from users_sessions where _parent_id = ?", (user_id,)).fetchone()[0]
+                f"select count(*) + 1 from {collection}_sessions where _parent_id = ?", (user_id,)).fetchone()[0]
             connection.execute(
-                "insert into users_sessions (_order, _parent_id, id, created_at, expires_at) values (?, ?, ?, ?, ?)",
+                f"insert into {collection}_sessions (_order, _parent_id, id, created_at, expires_at) values (?, ?, ?, ?, ?)",
                 (order, user_id, sid, self.timestamp(now), self.timestamp(now + datetime.timedelta(seconds=lifetime))))
         return sid
 
@@ -147,14 +178,14 @@ class PayloadDatabase:
 
 
 class User:
-    """A Payload user of the `users` collection, logged in once."""
+    """A Payload user of the `users` collection (or ``collection``), logged in once."""
 
-    def __init__(self, label):
-        self.email = f"{label}.{secrets.token_hex(4)}@example.com"
-        self.id = payload.add_user(self.email)
-        self.sid = payload.log_in(self.id)
-        self.token = mint(secret, self.id, self.email, self.sid)
-        self.smta_id = str(uuid.uuid5(IDENTITY_NAMESPACE, f"payload:users:{self.id}"))
+    def __init__(self, label, domain="example.com", collection="users"):
+        self.email = f"{label}.{secrets.token_hex(4)}@{domain}"
+        self.id = payload.add_user(self.email, collection)
+        self.sid = payload.log_in(self.id, collection=collection)
+        self.token = mint(secret, self.id, self.email, self.sid, collection=collection)
+        self.smta_id = str(uuid.uuid5(IDENTITY_NAMESPACE, f"payload:{collection}:{self.id}"))
 
     def headers(self, transport="JWT"):
         if transport == "cookie":
@@ -188,7 +219,7 @@ def setUpModule():
         "SMTA_PAYLOAD_SECRET": secret,
         "SMTA_PAYLOAD_DATABASE": payload.path,
         "SMTA_PAYLOAD_CSRF": ALLOWED_ORIGIN,
-        "SMTA_PAYLOAD_COLLECTIONS": "users:apikey",
+        "SMTA_PAYLOAD_COLLECTIONS": "users:apikey, members:verified",
     }).start()
     bridge.wait_for_health(200)
 
@@ -415,6 +446,66 @@ class IdentityMappingTests(PayloadBridgeTestCase):
         self.assertEqual(users_meta_email(bob), bob.email)
         members = {row["user_id"] for row in alice.call("list_organization_members", {"p_id": organization})}
         self.assertEqual(members, {alice.smta_id, bob.smta_id})
+
+
+
+class InvitationLinkTests(PayloadBridgeTestCase):
+    def test_a_link_admits_as_many_callers_as_it_has_uses_and_none_once_revoked(self):
+        alice, bob, carol, dave = User("alice"), User("bob"), User("carol"), User("dave")
+        organization = self.new_organization(alice, "Linked")
+        team = self.team_role(alice, organization)
+        link = alice.call("create_invitation_link", {"p_org_id": organization, "p_role_id": team, "p_max_uses": 1})[0]
+        self.assertEqual(len(link["token"]), 64)
+
+        accepted = bob.call("accept_invitation_link", {"p_token": link["token"]})
+        self.assertEqual([(row["organization_id"], row["role_id"]) for row in accepted], [(organization, team)])
+
+        before = database.fingerprint()
+        body = self.assertPostgrestError(carol.post("accept_invitation_link", {"p_token": link["token"]}), 400, "P0001")
+        self.assertIn("used up", body["message"])
+        self.assertUnchanged(database, before, "an accept of a used-up link")
+
+        listed = call(bridge.url, "GET", f"/rpc/list_invitation_links?p_org_id={organization}", None, alice.headers())
+        self.assertEqual(listed.status, 200, listed)
+        self.assertEqual([(row["id"], row["status"], row["use_count"]) for row in listed.json()], [(link["id"], "used_up", 1)])
+        self.assertNotIn(link["token"], listed.text)
+        self.assertTrue(all("token" not in column for row in listed.json() for column in row))
+
+        second = alice.call("create_invitation_link", {"p_org_id": organization, "p_role_id": team})[0]
+        before = database.fingerprint()
+        body = self.assertPostgrestError(bob.post("revoke_invitation_link", {"p_link_id": second["id"]}), 403, "42501")
+        self.assertUnchanged(database, before, "a revocation by a member who neither created the link nor manages")
+        self.assertEqual(alice.post("revoke_invitation_link", {"p_link_id": second["id"]}).status, 204)
+        before = database.fingerprint()
+        body = self.assertPostgrestError(dave.post("accept_invitation_link", {"p_token": second["token"]}), 400, "P0001")
+        self.assertIn("revoked", body["message"])
+        self.assertUnchanged(database, before, "an accept of a revoked link")
+        members = {row["user_id"] for row in alice.call("list_organization_members", {"p_id": organization})}
+        self.assertEqual(members, {alice.smta_id, bob.smta_id})
+
+    def test_a_domain_link_admits_only_an_email_payload_verified_at_that_domain(self):
+        domain = f"corp{secrets.token_hex(3)}.example"
+        alice = User("alice")
+        unverified = User("ursula", domain=domain)                        # `users` does not verify email
+        elsewhere = User("vera", domain="elsewhere.example", collection="members")
+        verified = User("victor", domain=domain, collection="members")    # `members` does
+        organization = self.new_organization(alice, "Domain linked")
+        team = self.team_role(alice, organization)
+        link = alice.call("create_invitation_link", {
+            "p_org_id": organization, "p_role_id": team, "p_email_domain": domain.upper()})[0]
+
+        before = database.fingerprint()
+        for refused in (unverified, elsewhere):
+            with self.subTest(refused.email):
+                body = self.assertPostgrestError(
+                    refused.post("accept_invitation_link", {"p_token": link["token"]}), 403, "42501")
+                self.assertIn(domain, body["message"])
+        self.assertUnchanged(database, before, "accepts by an unverified email or another domain")
+
+        accepted = verified.call("accept_invitation_link", {"p_token": link["token"]})
+        self.assertEqual([row["organization_id"] for row in accepted], [organization])
+        self.assertEqual(database.value(
+            "select count(*) from core.memberships where organization_id = %s::uuid and not is_deleted", (organization,)), 2)
 
 
 if __name__ == "__main__":

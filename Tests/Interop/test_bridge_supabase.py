@@ -187,6 +187,66 @@ class OrganizationsTests(SupabaseBridgeTestCase):
         self.assertEqual(stored, description)
 
 
+class InvitationLinkTests(SupabaseBridgeTestCase):
+    """Invitation links through postgrest-py. A domain link needs an email GoTrue confirmed:
+    auth.users, which this database lacks, is created here with GoTrue's columns that matter
+    (id, email, email_confirmed_at) and dropped afterwards."""
+
+    def setUp(self):
+        database.execute("create table if not exists auth.users (id uuid primary key, email text, email_confirmed_at timestamptz)")
+
+    def tearDown(self):
+        database.execute("drop table if exists auth.users")
+        super().tearDown()
+
+    def test_a_link_is_created_accepted_listed_and_revoked_through_the_client(self):
+        alice, bob, carol = User("alice"), User("bob"), User("carol")
+        organization = self.new_organization(alice, "Linked")
+        team = self.team_role(alice, organization)
+        link = alice.call("create_invitation_link", {"p_org_id": organization, "p_role_id": team, "p_max_uses": 5})[0]
+        accepted = bob.call("accept_invitation_link", {"p_token": link["token"]})
+        self.assertEqual([(row["organization_id"], row["role_id"]) for row in accepted], [(organization, team)])
+        listed = alice.call("list_invitation_links", {"p_org_id": organization}, get=True)
+        self.assertEqual([(row["id"], row["status"], row["use_count"], row["max_uses"]) for row in listed],
+                         [(link["id"], "active", 1, 5)])
+        self.assertNotIn(link["token"], json.dumps(listed))
+
+        before = database.fingerprint()
+        error = self.refused(bob.caller, bob.caller.rpc("revoke_invitation_link", {"p_link_id": link["id"]}), 403, "42501")
+        self.assertUnchanged(database, before, "a revocation by a plain member of another's link")
+        alice.call("revoke_invitation_link", {"p_link_id": link["id"]})
+        before = database.fingerprint()
+        error = self.refused(carol.caller, carol.caller.rpc("accept_invitation_link", {"p_token": link["token"]}), 400, "P0001")
+        self.assertIn("revoked", error.message)
+        self.assertUnchanged(database, before, "an accept of a revoked link")
+
+    def test_a_domain_link_needs_an_email_gotrue_confirmed_not_one_the_token_claims(self):
+        domain = f"corp{secrets.token_hex(3)}.example"
+        alice = User("alice")
+        victor_id = str(uuid.uuid4())
+        victor_email = f"victor@{domain}"
+        # user_metadata is the user's own to write (auth.updateUser({ data })): not proof.
+        claiming = tokens.user(victor_id, victor_email, email_verified=True,
+                               user_metadata={"email": victor_email, "email_verified": True})
+        victor = Caller(claiming)
+        organization = self.new_organization(alice, "Domain linked")
+        team = self.team_role(alice, organization)
+        link = alice.call("create_invitation_link", {"p_org_id": organization, "p_role_id": team, "p_email_domain": domain})[0]
+        accept = {"p_token": link["token"]}
+
+        before = database.fingerprint()
+        error = self.refused(victor, victor.rpc("accept_invitation_link", accept), 403, "42501")
+        self.assertIn(domain, error.message)
+        database.execute("insert into auth.users (id, email, email_confirmed_at) values (%s::uuid, %s, null)",
+                         (victor_id, victor_email))
+        self.refused(victor, victor.rpc("accept_invitation_link", accept), 403, "42501")
+        self.assertUnchanged(database, before, "accepts without a confirmed email")
+
+        database.execute("update auth.users set email_confirmed_at = now() where id = %s::uuid", (victor_id,))
+        accepted = victor.rpc("accept_invitation_link", accept).execute().data
+        self.assertEqual([row["organization_id"] for row in accepted], [organization])
+
+
 class ResultShapeTests(SupabaseBridgeTestCase):
     def test_single_asks_for_one_object_and_gets_406_for_several_or_none(self):
         alice = User("alice")

@@ -21,6 +21,22 @@ struct AcceptedCredentialsTests {
         }
     }
 
+    @Test("only a user of a collection that verifies email is marked email_verified in the claims", arguments: StoreKind.allCases)
+    func emailVerifiedClaim(store: StoreKind) async throws {
+        let fixture = try await store.makeFixture()
+        let (_, adminToken) = try await fixture.signedInUser("admins", id: .number(3), email: "grace@example.com", verified: true)
+        let (_, userToken) = try await fixture.signedInUser(id: .number(4), email: "ada@example.com")
+        try await fixture.withAdapter { adapter in
+            let admin = try await adapter.identify(.jwt(adminToken))
+            let adminClaims = try JSONSerialization.jsonObject(with: Data(admin.claimsJSON.utf8)) as? [String: Any]
+            #expect(adminClaims?["email_verified"] as? Bool == true)
+            #expect(admin.claimsJSON.contains(#""email_verified":true"#))
+            let user = try await adapter.identify(.jwt(userToken))
+            let userClaims = try JSONSerialization.jsonObject(with: Data(user.claimsJSON.utf8)) as? [String: Any]
+            #expect(userClaims?["email_verified"] == nil)
+        }
+    }
+
     @Test("the email comes from the users table, not from the token", arguments: StoreKind.allCases)
     func emailFromTable(store: StoreKind) async throws {
         let fixture = try await store.makeFixture()

@@ -169,7 +169,9 @@ public struct PayloadAdapter: AdapterPlugin {
     private func identity(id: PayloadUserID, collection: PayloadCollection, sid: String?, email: String?) -> Identity {
         let uuid = id.uuid
         let subject = uuid.map { $0.uuidString.lowercased() } ?? "\(collection.slug):\(id)"
-        let identityClaims = PayloadIdentityClaims(sub: subject, email: email, collection: collection.slug, sid: sid)
+        let identityClaims = PayloadIdentityClaims(
+            sub: subject, email: email, collection: collection.slug, sid: sid,
+            emailVerified: collection.requiresVerification && email != nil ? true : nil)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding strings into a flat object cannot fail.

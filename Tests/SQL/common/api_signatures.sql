@@ -1,11 +1,11 @@
 -- Every function of the SMTA 0.8 contract and of our extensions exists with the contract's
 -- exact argument names and types, number of defaulted arguments and result columns
--- (smta-0.8.md; issue 2 for the extensions; billing's optional trailing p_provider).
+-- (smta-0.8.md; issues 2 and 16 for the extensions; billing's optional trailing p_provider).
 -- A null expected result means the contract names the function but not its result. A function
 -- may extend its contract signature with trailing arguments that have defaults (every contract
 -- call still works): those count towards the defaults.
 begin;
-select plan(102);
+select plan(106);
 
 create temporary table expected_functions (
   schema_name text,
@@ -73,6 +73,11 @@ insert into expected_functions values
   ('public', 'create_role', 'p_org_id uuid, p_name text, p_description text, p_casl_rules jsonb', 'table(id uuid, organization_id uuid, name text, description text, casl_rules jsonb)', 2),
   ('public', 'list_roles', 'p_org_id uuid', 'table(id uuid, organization_id uuid, name text, description text, casl_rules jsonb)', 0),
   ('public', 'read_secret', 'p_secret_id uuid', 'text', 0),
+  -- public: our extensions (issue 16: invitation links)
+  ('public', 'create_invitation_link', 'p_org_id uuid, p_role_id uuid, p_max_uses integer, p_expires_at timestamptz, p_unit_id uuid, p_email_domain text', 'table(id uuid, token text, expires_at timestamptz)', 4),
+  ('public', 'accept_invitation_link', 'p_token text', 'table(organization_id uuid, unit_id uuid, role_id uuid, organization_name text)', 0),
+  ('public', 'revoke_invitation_link', 'p_link_id uuid', 'void', 0),
+  ('public', 'list_invitation_links', 'p_org_id uuid', 'table(id uuid, organization_id uuid, unit_id uuid, role_id uuid, role_name text, max_uses integer, use_count integer, expires_at timestamptz, email_domain text, status text, created_by uuid, created_at timestamptz, revoked_at timestamptz)', 0),
   -- platform
   ('platform', 'get_platform_user_role', '', 'text', 0),
   ('platform', 'get_platform_action_log', 'p_limit integer', 'table(id uuid, platform_user_id uuid, action_type text, target_table text, target_id uuid, summary text, metadata jsonb, created_at timestamptz)', 1),

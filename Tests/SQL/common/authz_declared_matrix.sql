@@ -69,6 +69,25 @@ begin
 end
 $$;
 
+-- An invitation link written directly, with a known token (the matrix reads it as ltok_<key>).
+create function pg_temp.link(
+  p_key text, p_org text, p_unit text, p_role text, p_revoked boolean default false
+) returns uuid
+language plpgsql as $$
+declare
+  v_token text := 'matrix-link-token-' || p_key;
+  v_id uuid;
+begin
+  insert into core.invitation_links (organization_id, unit_id, role_id, token_hash, created_by, revoked_at)
+  values (tests.id(p_org), tests.id(p_unit), tests.id(p_role), core.hash_invitation_token(v_token),
+          tests.id(case when p_org = 'org_b' then 'owner_b' else 'owner_a' end),
+          case when p_revoked then now() end)
+  returning id into v_id;
+  perform pg_temp.keep_text('ltok_' || regexp_replace(p_key, '^lnk_', ''), v_token);
+  return pg_temp.keep(p_key, v_id);
+end
+$$;
+
 do $$
 declare
   v_key text;
@@ -188,6 +207,11 @@ begin
   perform pg_temp.invite('inv_loner', 'org_a', null, 'team_role', 'loner.a@smta.test');
   perform pg_temp.invite('inv_member', 'org_a', null, 'team_role', 'member.a@smta.test');
   perform pg_temp.invite('inv_manager', 'org_a', null, 'team_role', 'manager.a@smta.test');
+  -- Invitation links: one per target, and a revoked one.
+  perform pg_temp.link('lnk_a1', 'org_a', 'unit_a1', 'team_role');
+  perform pg_temp.link('lnk_a2', 'org_a', 'unit_a2', 'team_role');
+  perform pg_temp.link('lnk_b', 'org_b', 'unit_b1', 'team_role');
+  perform pg_temp.link('lnk_a_revoked', 'org_a', null, 'team_role', p_revoked => true);
 
   perform pg_temp.keep('audit_a', (select id from core.audit_logs where organization_id = tests.id('org_a') order by created_at limit 1));
   perform pg_temp.keep('audit_b', (select id from core.audit_logs where organization_id = tests.id('org_b') order by created_at limit 1));

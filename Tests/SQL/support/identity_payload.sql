@@ -55,3 +55,17 @@ begin
   perform pg_catalog.set_config('role', 'service_role', true);
 end
 $$;
+
+-- Acts as the signed-in user p_user_id of a collection that verifies email (auth.verify): the
+-- adapter then marks the identity's claims with email_verified, which is what
+-- core.current_user_verified_email() reads.
+create function tests.authenticate_verified(p_user_id uuid) returns void
+language plpgsql
+as $$
+begin
+  perform tests.authenticate_as(p_user_id);
+  perform pg_catalog.set_config('request.jwt.claims', pg_catalog.jsonb_build_object(
+    'role', 'authenticated', 'sub', p_user_id, 'email', tests.user_email(p_user_id),
+    'collection', 'users', 'email_verified', true)::text, true);
+end
+$$;

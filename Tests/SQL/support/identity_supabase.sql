@@ -64,3 +64,22 @@ begin
   perform pg_catalog.set_config('role', 'service_role', true);
 end
 $$;
+
+-- Acts as the signed-in user p_user_id whose email GoTrue has confirmed: their auth.users row
+-- carries it with email_confirmed_at, which is what core.current_user_verified_email() reads.
+-- A database without auth.users (this suite's) gets GoTrue's columns that matter here, for
+-- the rest of the test's transaction.
+create function tests.authenticate_verified(p_user_id uuid) returns void
+language plpgsql
+as $$
+begin
+  perform tests.reset_identity();
+  if pg_catalog.to_regclass('auth.users') is null then
+    create table auth.users (id uuid primary key, email text, email_confirmed_at timestamptz);
+  end if;
+  insert into auth.users (id, email, email_confirmed_at)
+  values (p_user_id, tests.user_email(p_user_id), pg_catalog.now())
+  on conflict (id) do update set email = excluded.email, email_confirmed_at = excluded.email_confirmed_at;
+  perform tests.authenticate_as(p_user_id);
+end
+$$;
