@@ -2,7 +2,7 @@
 --
 -- core.get_current_user_email() (0003) is the email the adapter reports, which is what an email
 -- invitation compares with its invited address. Features that admit someone by the DOMAIN of
--- their email (invitation links restricted to a domain, 0111) need more: on most platforms
+-- their email (invitation links restricted to a domain, 0112) need more: on most platforms
 -- anyone can sign up with any address, so an address counts only when the platform has checked
 -- that its holder receives mail there. core.current_user_verified_email() answers that
 -- question. Each adapter defines what proves it in its own SQL (Adapters/*/SQL), and replaces

@@ -247,6 +247,39 @@ class InvitationLinkTests(SupabaseBridgeTestCase):
         self.assertEqual([row["organization_id"] for row in accepted], [organization])
 
 
+class MembershipExpiryTests(SupabaseBridgeTestCase):
+    def test_an_expired_membership_is_absent_at_once_and_renewing_it_restores_access(self):
+        alice, bob = User("alice"), User("bob")
+        organization = self.new_organization(alice, "Timed")
+        team = self.team_role(alice, organization)
+        link = alice.call("create_invitation_link", {"p_org_id": organization, "p_role_id": team})[0]
+        bob.call("accept_invitation_link", {"p_token": link["token"]})
+        membership = next(row["membership_id"] for row in alice.call("list_organization_members", {"p_id": organization})
+                          if row["user_id"] == bob.id)
+
+        before = database.fingerprint()
+        self.refused(bob.caller, bob.caller.rpc("set_membership_expiry", {"p_membership_id": membership, "p_expires_at": None}),
+                     403, "42501")
+        self.assertUnchanged(database, before, "a member setting their own expiry")
+
+        alice.call("set_membership_expiry", {"p_membership_id": membership, "p_expires_at": "2999-01-01T00:00:00Z"})
+        listed = {row["user_id"]: row["expires_at"] for row in alice.call("list_organization_members", {"p_id": organization})}
+        self.assertTrue(listed[bob.id].startswith("2999-01-01"), listed)
+        self.assertEqual([row["id"] for row in bob.call("list_my_organizations")], [organization])
+
+        # Time passes: the expiry is now behind us (written as the clock would have it).
+        database.execute("update core.memberships set expires_at = now() - interval '1 second' where id = %s::uuid", (membership,))
+        self.assertEqual(bob.call("list_my_organizations"), [])
+        self.assertEqual(bob.call("list_organization_members", {"p_id": organization}), [])
+        before = database.fingerprint()
+        self.refused(bob.caller, bob.caller.rpc("create_invitation_link", {"p_org_id": organization, "p_role_id": team}),
+                     403, "42501")
+        self.assertUnchanged(database, before, "an expired member creating a link")
+
+        alice.call("set_membership_expiry", {"p_membership_id": membership, "p_expires_at": None})
+        self.assertEqual([row["id"] for row in bob.call("list_my_organizations")], [organization])
+
+
 class ResultShapeTests(SupabaseBridgeTestCase):
     def test_single_asks_for_one_object_and_gets_406_for_several_or_none(self):
         alice = User("alice")

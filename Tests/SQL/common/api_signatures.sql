@@ -5,7 +5,7 @@
 -- may extend its contract signature with trailing arguments that have defaults (every contract
 -- call still works): those count towards the defaults.
 begin;
-select plan(106);
+select plan(107);
 
 create temporary table expected_functions (
   schema_name text,
@@ -31,7 +31,8 @@ insert into expected_functions values
   ('public', 'get_invitation_details', 'p_token text', 'table(id uuid, email text, organization_name text, unit_name text, role_name text, role_label text, invited_by_name text, expires_at timestamptz, status text)', 0),
   ('public', 'list_my_organizations', '', 'table(id uuid, name text, description text, role text, role_label text)', 0),
   ('public', 'get_organization', 'p_id uuid', 'table(id uuid, name text, description text, created_by uuid, updated_by uuid, is_deleted boolean, deleted_at timestamptz, deleted_by uuid, created_at timestamptz, updated_at timestamptz)', 0),
-  ('public', 'list_organization_members', 'p_id uuid', 'table(user_id uuid, email text, first_name text, last_name text, role text, role_label text, is_super_admin boolean)', 0),
+  -- with our trailing membership_id and expires_at (issue 16: expiring memberships)
+  ('public', 'list_organization_members', 'p_id uuid', 'table(user_id uuid, email text, first_name text, last_name text, role text, role_label text, is_super_admin boolean, membership_id uuid, expires_at timestamptz)', 0),
   ('public', 'get_user_role', 'p_org_id uuid', 'text', 0),
   ('public', 'get_user_permissions', 'p_org_id uuid', 'table(role_name text, casl_rules jsonb)', 0),
   ('public', 'create_organization', 'p_name text, p_description text', 'table(id uuid, name text, created_at timestamptz)', 1),
@@ -73,10 +74,11 @@ insert into expected_functions values
   ('public', 'create_role', 'p_org_id uuid, p_name text, p_description text, p_casl_rules jsonb', 'table(id uuid, organization_id uuid, name text, description text, casl_rules jsonb)', 2),
   ('public', 'list_roles', 'p_org_id uuid', 'table(id uuid, organization_id uuid, name text, description text, casl_rules jsonb)', 0),
   ('public', 'read_secret', 'p_secret_id uuid', 'text', 0),
-  -- public: our extensions (issue 16: invitation links)
+  -- public: our extensions (issue 16: expiring memberships, invitation links)
   ('public', 'create_invitation_link', 'p_org_id uuid, p_role_id uuid, p_max_uses integer, p_expires_at timestamptz, p_unit_id uuid, p_email_domain text', 'table(id uuid, token text, expires_at timestamptz)', 4),
   ('public', 'accept_invitation_link', 'p_token text', 'table(organization_id uuid, unit_id uuid, role_id uuid, organization_name text)', 0),
   ('public', 'revoke_invitation_link', 'p_link_id uuid', 'void', 0),
+  ('public', 'set_membership_expiry', 'p_membership_id uuid, p_expires_at timestamptz', 'void', 0),
   ('public', 'list_invitation_links', 'p_org_id uuid', 'table(id uuid, organization_id uuid, unit_id uuid, role_id uuid, role_name text, max_uses integer, use_count integer, expires_at timestamptz, email_domain text, status text, created_by uuid, created_at timestamptz, revoked_at timestamptz)', 0),
   -- platform
   ('platform', 'get_platform_user_role', '', 'text', 0),

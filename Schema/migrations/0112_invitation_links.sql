@@ -1,4 +1,4 @@
--- 0111_invitation_links: invitations without an email address. A member creates a link (its
+-- 0112_invitation_links: invitations without an email address. A member creates a link (its
 -- token) for a role, optionally for a unit, a number of uses, an expiry and an email domain;
 -- whoever signs in and presents the token joins with that role, until the link is used up,
 -- expires or is revoked.
@@ -92,8 +92,8 @@ create trigger trg_invitation_links_audit after insert or update or delete on co
 
 -- core.user_may_grant_role(p_user_id, p_org_id, p_role_id): core.may_grant_role (0050) for a
 -- given user instead of the caller: may that user give this role in this organization? Same
--- rules. Internal (a tenant must not learn another user's standing): not executable by app
--- roles. Raises nothing.
+-- rules, on a live, unexpired membership (0111). Internal (a tenant must not learn another
+-- user's standing): not executable by app roles. Raises nothing.
 create or replace function core.user_may_grant_role(p_user_id uuid, p_org_id uuid, p_role_id uuid)
 returns boolean
 language plpgsql
@@ -116,7 +116,8 @@ begin
     join core.roles as r on r.id = m.role_id
     where m.user_id = p_user_id
       and m.organization_id = p_org_id
-      and not m.is_deleted;
+      and not m.is_deleted
+      and (m.expires_at is null or m.expires_at > pg_catalog.now());
     if not found then
         return false;
     end if;
