@@ -279,6 +279,13 @@ class MembershipExpiryTests(SupabaseBridgeTestCase):
         alice.call("set_membership_expiry", {"p_membership_id": membership, "p_expires_at": None})
         self.assertEqual([row["id"] for row in bob.call("list_my_organizations")], [organization])
 
+        # The story, read back by the owner from the audit log (GET: the function is stable).
+        history = alice.call("get_access_history", {"p_org_id": organization, "p_user_id": bob.id}, get=True)
+        self.assertEqual([(row["event"], row["actor_id"]) for row in history],
+                         [("joined", bob.id), ("expiry_set", alice.id), ("expiry_set", None), ("expiry_cleared", alice.id)])
+        self.refused(bob.caller, bob.caller.rpc("get_access_history", {"p_org_id": organization, "p_user_id": alice.id}, get=True),
+                     403, "42501")
+
 
 class ResultShapeTests(SupabaseBridgeTestCase):
     def test_single_asks_for_one_object_and_gets_406_for_several_or_none(self):

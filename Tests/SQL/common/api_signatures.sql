@@ -5,7 +5,7 @@
 -- may extend its contract signature with trailing arguments that have defaults (every contract
 -- call still works): those count towards the defaults.
 begin;
-select plan(107);
+select plan(108);
 
 create temporary table expected_functions (
   schema_name text,
@@ -74,11 +74,12 @@ insert into expected_functions values
   ('public', 'create_role', 'p_org_id uuid, p_name text, p_description text, p_casl_rules jsonb', 'table(id uuid, organization_id uuid, name text, description text, casl_rules jsonb)', 2),
   ('public', 'list_roles', 'p_org_id uuid', 'table(id uuid, organization_id uuid, name text, description text, casl_rules jsonb)', 0),
   ('public', 'read_secret', 'p_secret_id uuid', 'text', 0),
-  -- public: our extensions (issue 16: expiring memberships, invitation links)
+  -- public: our extensions (issue 16: expiring memberships, invitation links, access history)
   ('public', 'create_invitation_link', 'p_org_id uuid, p_role_id uuid, p_max_uses integer, p_expires_at timestamptz, p_unit_id uuid, p_email_domain text', 'table(id uuid, token text, expires_at timestamptz)', 4),
   ('public', 'accept_invitation_link', 'p_token text', 'table(organization_id uuid, unit_id uuid, role_id uuid, organization_name text)', 0),
   ('public', 'revoke_invitation_link', 'p_link_id uuid', 'void', 0),
   ('public', 'set_membership_expiry', 'p_membership_id uuid, p_expires_at timestamptz', 'void', 0),
+  ('public', 'get_access_history', 'p_org_id uuid, p_user_id uuid', 'table(occurred_at timestamptz, event text, unit_id uuid, role_name text, previous_role_name text, expires_at timestamptz, actor_id uuid)', 0),
   ('public', 'list_invitation_links', 'p_org_id uuid', 'table(id uuid, organization_id uuid, unit_id uuid, role_id uuid, role_name text, max_uses integer, use_count integer, expires_at timestamptz, email_domain text, status text, created_by uuid, created_at timestamptz, revoked_at timestamptz)', 0),
   -- platform
   ('platform', 'get_platform_user_role', '', 'text', 0),
