@@ -8,7 +8,7 @@ struct SMTACommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "smta",
         abstract: "SMTA for Swift: the multi-tenant layer for Supabase and Payload apps on PostgreSQL.",
-        subcommands: [DevCommand.self, ServeCommand.self, MigrateCommand.self, DoctorCommand.self, FunctionsCommand.self, OpenAPICommand.self, BillingCommand.self, TokenCommand.self, BenchCommand.self]
+        subcommands: [DevCommand.self, ServeCommand.self, MigrateCommand.self, DoctorCommand.self, FunctionsCommand.self, OpenAPICommand.self, BillingCommand.self, DomainsCommand.self, TokenCommand.self, BenchCommand.self]
     )
 
     /// Runs the command with SwiftNIO's event loops as Swift Concurrency's executor, so the

@@ -28,7 +28,7 @@ import time
 import uuid
 
 from bridge_common import (
-    DATABASE_URL, Bridge, BridgeTestCase, Database, call, main, payload_token, require_environment)
+    CORE_TABLES, DATABASE_URL, Bridge, BridgeTestCase, Database, call, main, payload_token, require_environment)
 
 ALLOWED_ORIGIN = "https://app.example.com"
 FOREIGN_ORIGIN = "https://evil.example.com"
@@ -506,6 +506,37 @@ class InvitationLinkTests(PayloadBridgeTestCase):
         self.assertEqual([row["organization_id"] for row in accepted], [organization])
         self.assertEqual(database.value(
             "select count(*) from core.memberships where organization_id = %s::uuid and not is_deleted", (organization,)), 2)
+
+
+class DomainTests(PayloadBridgeTestCase):
+    def test_a_verified_domain_admits_a_payload_verified_email_and_nobody_else(self):
+        domain = f"acme{secrets.token_hex(3)}.example"
+        alice = User("alice")
+        organization = self.new_organization(alice, "Domain owners")
+        claim = alice.call("add_organization_domain", {"p_org_id": organization, "p_domain": domain})[0]
+        self.assertEqual(claim["record_name"], f"_smta-verification.{domain}")
+        verified, unverified = User("val", domain=domain, collection="members"), User("uma", domain=domain)
+
+        # Claimed but not verified: nobody joins.
+        self.assertEqual(verified.call("list_joinable_organizations"), [])
+        before = database.fingerprint(CORE_TABLES + ("core.organization_domains",))
+        self.assertPostgrestError(verified.post("join_organization_by_domain", {"p_org_id": organization}), 403, "42501")
+        self.assertUnchanged(database, before, "a join by an unverified domain")
+
+        database.execute("select platform.verify_organization_domain(%s)", (claim["id"],))
+        listed = call(bridge.url, "GET", "/rpc/list_joinable_organizations", None, verified.headers())
+        self.assertEqual(listed.status, 200, listed)
+        self.assertEqual([(row["organization_id"], row["domain"], row["role_name"]) for row in listed.json()],
+                         [(organization, domain, TEAM_ROLE)])
+        self.assertEqual(unverified.call("list_joinable_organizations"), [])
+        before = database.fingerprint(CORE_TABLES + ("core.organization_domains",))
+        self.assertPostgrestError(unverified.post("join_organization_by_domain", {"p_org_id": organization}), 403, "42501")
+        self.assertUnchanged(database, before, "a join by an email Payload did not verify")
+
+        joined = verified.call("join_organization_by_domain", {"p_org_id": organization})
+        self.assertEqual([row["organization_id"] for row in joined], [organization])
+        members = {row["user_id"] for row in alice.call("list_organization_members", {"p_id": organization})}
+        self.assertEqual(members, {alice.smta_id, verified.smta_id})
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
 -- may extend its contract signature with trailing arguments that have defaults (every contract
 -- call still works): those count towards the defaults.
 begin;
-select plan(108);
+select plan(115);
 
 create temporary table expected_functions (
   schema_name text,
@@ -74,14 +74,21 @@ insert into expected_functions values
   ('public', 'create_role', 'p_org_id uuid, p_name text, p_description text, p_casl_rules jsonb', 'table(id uuid, organization_id uuid, name text, description text, casl_rules jsonb)', 2),
   ('public', 'list_roles', 'p_org_id uuid', 'table(id uuid, organization_id uuid, name text, description text, casl_rules jsonb)', 0),
   ('public', 'read_secret', 'p_secret_id uuid', 'text', 0),
-  -- public: our extensions (issue 16: expiring memberships, invitation links, access history)
+  -- public: our extensions (issue 16: expiring memberships, invitation links, access history, domains)
   ('public', 'create_invitation_link', 'p_org_id uuid, p_role_id uuid, p_max_uses integer, p_expires_at timestamptz, p_unit_id uuid, p_email_domain text', 'table(id uuid, token text, expires_at timestamptz)', 4),
   ('public', 'accept_invitation_link', 'p_token text', 'table(organization_id uuid, unit_id uuid, role_id uuid, organization_name text)', 0),
   ('public', 'revoke_invitation_link', 'p_link_id uuid', 'void', 0),
   ('public', 'set_membership_expiry', 'p_membership_id uuid, p_expires_at timestamptz', 'void', 0),
   ('public', 'get_access_history', 'p_org_id uuid, p_user_id uuid', 'table(occurred_at timestamptz, event text, unit_id uuid, role_name text, previous_role_name text, expires_at timestamptz, actor_id uuid)', 0),
+  ('public', 'add_organization_domain', 'p_org_id uuid, p_domain text, p_role_id uuid', 'table(id uuid, domain text, verification_token text, record_name text)', 1),
+  ('public', 'remove_organization_domain', 'p_domain_id uuid', 'void', 0),
+  ('public', 'list_organization_domains', 'p_org_id uuid', 'table(id uuid, domain text, role_id uuid, role_name text, verified_at timestamptz, verification_token text, record_name text, created_at timestamptz)', 0),
+  ('public', 'list_joinable_organizations', '', 'table(organization_id uuid, organization_name text, domain text, role_name text)', 0),
+  ('public', 'join_organization_by_domain', 'p_org_id uuid', 'table(organization_id uuid, role_id uuid, organization_name text)', 0),
   ('public', 'list_invitation_links', 'p_org_id uuid', 'table(id uuid, organization_id uuid, unit_id uuid, role_id uuid, role_name text, max_uses integer, use_count integer, expires_at timestamptz, email_domain text, status text, created_by uuid, created_at timestamptz, revoked_at timestamptz)', 0),
   -- platform
+  ('platform', 'list_pending_organization_domains', '', 'table(id uuid, organization_id uuid, domain text, record_name text, record_value text)', 0),
+  ('platform', 'verify_organization_domain', 'p_domain_id uuid', 'void', 0),
   ('platform', 'get_platform_user_role', '', 'text', 0),
   ('platform', 'get_platform_action_log', 'p_limit integer', 'table(id uuid, platform_user_id uuid, action_type text, target_table text, target_id uuid, summary text, metadata jsonb, created_at timestamptz)', 1),
   ('platform', 'link_paymentprocessor_customer', 'p_org_id uuid, p_paymentprocessor_customer_id text, p_billing_email text', 'void', 0),

@@ -212,6 +212,17 @@ begin
   perform pg_temp.link('lnk_a2', 'org_a', 'unit_a2', 'team_role');
   perform pg_temp.link('lnk_b', 'org_b', 'unit_b1', 'team_role');
   perform pg_temp.link('lnk_a_revoked', 'org_a', null, 'team_role', p_revoked => true);
+  -- Email domains, one verified and one pending per organization (org D's deleted with it).
+  foreach v_key in array array['a', 'b', 'd'] loop
+    insert into core.organization_domains (organization_id, domain, verification_token, role_id, verified_at)
+    values (tests.id('org_' || v_key), v_key || '.matrix.example', 'matrix-domain-' || v_key, tests.id('team_role'), now())
+    returning id into v_id;
+    perform pg_temp.keep('dom_' || v_key, v_id);
+    insert into core.organization_domains (organization_id, domain, verification_token, role_id)
+    values (tests.id('org_' || v_key), 'pending.' || v_key || '.matrix.example', 'matrix-pending-' || v_key, tests.id('team_role'))
+    returning id into v_id;
+    perform pg_temp.keep('pdom_' || v_key, v_id);
+  end loop;
 
   perform pg_temp.keep('audit_a', (select id from core.audit_logs where organization_id = tests.id('org_a') order by created_at limit 1));
   perform pg_temp.keep('audit_b', (select id from core.audit_logs where organization_id = tests.id('org_b') order by created_at limit 1));

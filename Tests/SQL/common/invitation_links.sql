@@ -13,7 +13,8 @@ select tests.remember('second', tests.create_user('second@smta.test'));
 select tests.remember('third', tests.create_user('third@smta.test'));
 select tests.remember('corp', tests.create_user('ana@corp.example'));
 select tests.remember('corp_sub', tests.create_user('bo@eu.corp.example'));
-insert into core.roles (name, organization_id) values ('links_role_b', tests.id('org_b'));
+with r as (insert into core.roles (name, organization_id) values ('links_role_b', tests.id('org_b')) returning id)
+select tests.remember('role_b', (select id from r));
 
 create temporary table link_count_before (n bigint) on commit drop;
 grant all on link_count_before to public;
@@ -55,8 +56,7 @@ select tests.refused(format('select * from public.create_invitation_link(%L, %L,
   'an expiry in the past is refused', '{22023}');
 select tests.refused(format('select * from public.create_invitation_link(%L, %L, p_email_domain => ''not a domain'')', tests.id('org_a'), tests.id('team_role')),
   'an invalid email domain is refused', '{22023}');
-select tests.refused(format('select * from public.create_invitation_link(%L, %L)', tests.id('org_a'),
-                            (select id from core.roles where name = 'links_role_b')),
+select tests.refused(format('select * from public.create_invitation_link(%L, %L)', tests.id('org_a'), tests.id('role_b')),
   'another organization''s role is refused', '{22023}');
 select tests.refused(format('select * from public.create_invitation_link(%L, %L, p_unit_id => %L)', tests.id('org_a'), tests.id('team_role'), tests.id('unit_b1')),
   'a unit of another organization is refused', '{22023}');

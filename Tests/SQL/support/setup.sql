@@ -560,6 +560,7 @@ begin
        or a.target_id = any (p_orgs) or a.target_id = any (p_users) or a.target_id = any (v_units);
   delete from core.invitations i where i.organization_id = any (p_orgs);
   delete from core.invitation_links l where l.organization_id = any (p_orgs);
+  delete from core.organization_domains d where d.organization_id = any (p_orgs);
   delete from core.unit_memberships um where um.unit_id = any (v_units) or um.user_id = any (p_users);
   delete from core.unit_meta um where um.id = any (v_units);
   delete from core.units u where u.id = any (v_units);
