@@ -140,8 +140,8 @@ $$;
 revoke all on function core.user_may_grant_role(uuid, uuid, uuid) from public, anon, authenticated, app_user;
 
 -- core.may_grant_role (0050), now one rule with core.user_may_grant_role: may the caller give
--- this role in this organization? Same signature, same answers. Callable by the runtime roles.
--- Raises nothing.
+-- this role in this organization (the active one, if the request names one: 0111)? Same
+-- signature. Callable by the runtime roles. Raises nothing.
 create or replace function core.may_grant_role(p_org_id uuid, p_role_id uuid)
 returns boolean
 language sql
@@ -149,7 +149,8 @@ stable
 security definer
 set search_path = ''
 as $$
-    select core.user_may_grant_role(core.get_current_user_id(), p_org_id, p_role_id);
+    select core.user_may_grant_role(core.get_current_user_id(), p_org_id, p_role_id)
+       and (core.current_organization_id() is null or p_org_id = core.current_organization_id());
 $$;
 
 -- core.invitation_link_status(link): what a link is now: 'revoked', 'expired', 'used_up',

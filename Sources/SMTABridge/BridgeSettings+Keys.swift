@@ -28,6 +28,9 @@ extension Configuration.Key {
     public static let idempotencyWindow = Configuration.Key("idempotency_window")
     /// Seconds a graceful shutdown waits for the requests in flight (default: request_timeout + 5).
     public static let drainTimeout = Configuration.Key("drain_timeout")
+    /// The token claim naming the request's active organization (`organization_id`, or a dotted
+    /// path such as `app_metadata.organization_id`); unset, only `X-SMTA-Organization` names one.
+    public static let organizationClaim = Configuration.Key("organization_claim")
     /// Stripe's webhook signing secret.
     public static let stripeWebhookSecret = Configuration.Key("stripe_webhook_secret", secret: true)
     /// Lemon Squeezy's webhook signing secret.
@@ -38,7 +41,7 @@ extension BridgeSettings {
     /// Every configuration key the bridge reads.
     public static let configurationKeys: [Configuration.Key] = [
         .host, .port, .adminPort, .poolSize, .requestTimeout, .statementTimeout, .maxBodySize, .idleTimeout, .headerTimeout,
-        .logFormat, .corsOrigins, .idempotencyWindow, .drainTimeout,
+        .logFormat, .corsOrigins, .idempotencyWindow, .drainTimeout, .organizationClaim,
         .stripeWebhookSecret, .lemonSqueezyWebhookSecret,
     ]
 }

@@ -38,6 +38,9 @@ public struct BridgeSettings: Sendable {
     public var allowsAnonymousUsers: Bool
     /// How long an `Idempotency-Key` and the result of its call are kept (default 24 hours).
     public var idempotencyWindow: Duration
+    /// The token claim naming the request's active organization (a name, or a dotted path such
+    /// as `app_metadata.organization_id`); nil: only the `X-SMTA-Organization` header names one.
+    public var organizationClaim: String?
     /// How long a graceful shutdown waits for the requests in flight before cancelling them
     /// (default: the request timeout plus 5 seconds).
     public var drainTimeout: Duration
@@ -51,7 +54,7 @@ public struct BridgeSettings: Sendable {
         catalogRefreshInterval: Duration = .seconds(10), secretsKey: String? = nil,
         stripeWebhookSecrets: [String] = [], lemonSqueezyWebhookSecrets: [String] = [],
         corsOrigins: [String] = [], allowsAnonymousUsers: Bool = false, idempotencyWindow: Duration = .seconds(86400),
-        drainTimeout: Duration? = nil
+        drainTimeout: Duration? = nil, organizationClaim: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -71,6 +74,7 @@ public struct BridgeSettings: Sendable {
         self.allowsAnonymousUsers = allowsAnonymousUsers
         self.idempotencyWindow = idempotencyWindow
         self.drainTimeout = drainTimeout ?? requestTimeout + .seconds(5)
+        self.organizationClaim = organizationClaim
     }
 
     /// Reads `SMTA_HOST`, `SMTA_PORT`, `SMTA_ADMIN_PORT`, `SMTA_POOL_SIZE`, `SMTA_REQUEST_TIMEOUT`,
@@ -78,7 +82,8 @@ public struct BridgeSettings: Sendable {
     /// `SMTA_SECRETS_KEY`, the webhook
     /// secrets (`SMTA_STRIPE_WEBHOOK_SECRET`, `SMTA_LEMONSQUEEZY_WEBHOOK_SECRET`: one secret, or
     /// several separated by commas while one is being rolled), `SMTA_CORS_ORIGINS` and
-    /// `SMTA_ALLOW_ANONYMOUS_USERS`, `SMTA_IDEMPOTENCY_WINDOW` and `SMTA_DRAIN_TIMEOUT`.
+    /// `SMTA_ALLOW_ANONYMOUS_USERS`, `SMTA_IDEMPOTENCY_WINDOW`, `SMTA_DRAIN_TIMEOUT` and
+    /// `SMTA_ORGANIZATION_CLAIM`.
     /// - Throws: `ConfigurationError` naming the key whose value is out of range.
     public init(configuration: Configuration) throws(ConfigurationError) {
         self.init()
@@ -112,6 +117,14 @@ public struct BridgeSettings: Sendable {
         idempotencyWindow = .seconds(try configuration.integer(.idempotencyWindow, in: 1...2_592_000, default: 86400))
         let defaultDrain = Double(requestTimeout.components.seconds) + Double(requestTimeout.components.attoseconds) / 1e18 + 5
         drainTimeout = .milliseconds(Int64(try configuration.number(.drainTimeout, in: 0.1...3600, default: defaultDrain) * 1000))
+        if let claim = configuration[.organizationClaim]?.trimmingCharacters(in: .whitespaces), !claim.isEmpty {
+            guard claim.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ !$0.isEmpty }), claim.count <= 200 else {
+                throw ConfigurationError(
+                    key: Configuration.Key.organizationClaim.environmentName,
+                    problem: "must be a claim name or a dotted path, e.g. app_metadata.organization_id")
+            }
+            organizationClaim = claim
+        }
         for origin in corsOrigins {
             guard let url = URL(string: origin), let scheme = url.scheme, ["http", "https"].contains(scheme.lowercased()),
                 url.host != nil, url.path.isEmpty || url.path == "/", url.query == nil

@@ -60,7 +60,7 @@ extension Gate {
     public func call(
         _ statement: String, arguments: String, as identity: Identity, once key: IdempotencyKey
     ) async throws -> (result: ByteBuffer?, replayed: Bool) {
-        var bindings = PostgresBindings(capacity: 13)
+        var bindings = PostgresBindings(capacity: 14)
         bindings.append(key.key)
         bindings.append(key.requestHash)
         bindings.append("\(key.window.components.seconds) seconds")
@@ -70,7 +70,7 @@ extension Gate {
         let query = PostgresQuery(
             unsafeSQL: """
                 select replayed, result::text
-                from core.gate_call_once($1, $2, $3::interval, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::json)
+                from core.gate_call_once($1, $2, $3::interval, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::json)
                 """,
             binds: bindings)
         guard let row = try await run({ try await $0.committedQuery(query, logger: logger) }).first else {

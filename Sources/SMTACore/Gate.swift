@@ -140,7 +140,7 @@ public struct GateTransaction: Sendable {
     func enter(as identity: Identity, secretsKey: String?, allowsAnonymousUsers: Bool) async throws {
         var bindings = PostgresBindings(capacity: 8)
         bindings.appendCaller(identity, secretsKey: secretsKey, allowsAnonymousUsers: allowsAnonymousUsers)
-        try await query(PostgresQuery(unsafeSQL: "select core.set_caller($1, $2, $3, $4, $5, $6, $7, $8)", binds: bindings))
+        try await query(PostgresQuery(unsafeSQL: "select core.set_caller($1, $2, $3, $4, $5, $6, $7, $8, $9)", binds: bindings))
     }
 
     /// Runs a statement as the caller and returns all its rows.

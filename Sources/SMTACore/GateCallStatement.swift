@@ -2,7 +2,7 @@ import PostgresNIO
 
 /// `core.gate_call(…)` as a prepared statement: parsed and planned once per connection.
 ///
-/// The bridge's statement is always the same text; only its ten parameters change. Sent as
+/// The bridge's statement is always the same text; only its eleven parameters change. Sent as
 /// PostgresNIO's unnamed statement, PostgreSQL parsed, analysed and planned it for every call
 /// (Parse, Describe, Bind) — about 22 µs of its CPU per call, a sixth of a gated read (pgbench
 /// `-M extended` against `-M prepared`, BENCHMARKS.md). Prepared, a call is Bind and Execute.
@@ -14,9 +14,9 @@ import PostgresNIO
 struct GateCallStatement: PostgresPreparedStatement {
     static let name = "smta_gate_call"
     static let sql = """
-        select core.gate_call($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::json)::text
+        select core.gate_call($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::json)::text
         """
-    static let bindingDataTypes: [PostgresDataType] = [.text, .uuid, .text, .text, .text, .text, .text, .bool, .text, .text]
+    static let bindingDataTypes: [PostgresDataType] = [.text, .uuid, .text, .text, .text, .text, .text, .bool, .uuid, .text, .text]
 
     typealias Row = ByteBuffer?
 
@@ -27,7 +27,7 @@ struct GateCallStatement: PostgresPreparedStatement {
     let arguments: String
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 10)
+        var bindings = PostgresBindings(capacity: 11)
         bindings.appendCaller(identity, secretsKey: secretsKey, allowsAnonymousUsers: allowsAnonymousUsers)
         bindings.append(statement)
         bindings.append(arguments)

@@ -51,6 +51,11 @@ public struct Identity: Sendable, Hashable {
     /// Whether the platform says the user signed in anonymously (Supabase's `is_anonymous`);
     /// SQL reads it from the claims with `core.is_anonymous()`.
     public var isAnonymous: Bool
+    /// The organization the request is narrowed to (the bridge's `X-SMTA-Organization` header or
+    /// the configured token claim), or nil: the database then answers for that organization
+    /// only (`core.current_organization_id()`), and refuses the call unless the caller is a
+    /// live member of it.
+    public var organizationID: UUID?
 
     /// Creates an identity.
     public init(

@@ -1,11 +1,11 @@
 import PostgresNIO
 
 extension PostgresBindings {
-    /// Appends the eight parameters that say who the caller is, in `core.set_caller`'s order
+    /// Appends the nine parameters that say who the caller is, in `core.set_caller`'s order
     /// (`core.gate_call` and `core.gate_call_once` take them the same way): the role, the user id
     /// — or, for an identity the adapter links (``Identity/Link``), no id but the provider,
-    /// subject and email to link —, the claims JSON, the secrets key and whether anonymous
-    /// sign-ins may become tenants.
+    /// subject and email to link —, the claims JSON, the secrets key, whether anonymous
+    /// sign-ins may become tenants, and the active organization (``Identity/organizationID``).
     mutating func appendCaller(_ identity: Identity, secretsKey: String?, allowsAnonymousUsers: Bool) {
         let link = identity.link
         append(identity.role.rawValue)
@@ -16,5 +16,6 @@ extension PostgresBindings {
         append(link?.subject)
         append(link?.email)
         append(allowsAnonymousUsers)
+        append(identity.organizationID)
     }
 }

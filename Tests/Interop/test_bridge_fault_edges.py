@@ -716,7 +716,7 @@ class StatementTimeoutTests(FaultTestCase):
 class PreparedGateCallTests(FaultTestCase):
     """The bridge sends ``core.gate_call`` as a statement prepared once per connection."""
 
-    SIGNATURE = "core.gate_call(text, uuid, text, text, text, text, text, boolean, text, json)"
+    SIGNATURE = "core.gate_call(text, uuid, text, text, text, text, text, boolean, uuid, text, json)"
 
     @classmethod
     def setUpClass(cls):
@@ -755,7 +755,7 @@ class PreparedGateCallTests(FaultTestCase):
             self.assertInBudget(reply, elapsed, "a call while core.gate_call is missing")
             self.assertNotEqual(reply.status, 200, reply)
         finally:
-            self.ddl("alter function core.gate_call_away(text, uuid, text, text, text, text, text, boolean, text, json) "
+            self.ddl("alter function core.gate_call_away(text, uuid, text, text, text, text, text, boolean, uuid, text, json) "
                      "rename to gate_call")
         reply, elapsed = self.organizations(token)
         self.assertInBudget(reply, elapsed, "the first call once core.gate_call is back")

@@ -287,6 +287,81 @@ class MembershipExpiryTests(SupabaseBridgeTestCase):
                      403, "42501")
 
 
+class ActiveOrganizationTests(SupabaseBridgeTestCase):
+    """X-SMTA-Organization over raw HTTP (as any client sends a header), and the token claim on a
+    second bridge configured with organization_claim."""
+
+    def rpc(self, url, name, token, arguments=None, headers=None):
+        return call(url, "POST", f"/rest/v1/rpc/{name}", arguments or {},
+                    {"Authorization": f"Bearer {token}", **(headers or {})})
+
+    def two_organizations(self):
+        alice, bob = User("alice"), User("bob")
+        first = self.new_organization(alice, "First")
+        second = self.new_organization(bob, "Second")
+        team = self.team_role(bob, second)
+        link = bob.call("create_invitation_link", {"p_org_id": second, "p_role_id": team})[0]
+        alice.call("accept_invitation_link", {"p_token": link["token"]})
+        return alice, bob, first, second
+
+    def test_the_header_narrows_a_call_to_one_organization_and_a_foreign_one_is_403(self):
+        alice, bob, first, second = self.two_organizations()
+        third = self.new_organization(bob, "Third")
+        mine = lambda headers: [row["id"] for row in self.rpc(bridge.url, "list_my_organizations", alice.token, headers=headers).json()]
+        self.assertEqual(sorted(mine({})), sorted([first, second]))
+        self.assertEqual(mine({"X-SMTA-Organization": first}), [first])
+        self.assertEqual(mine({"X-SMTA-Organization": second.upper()}), [second])
+
+        # A write aimed at the other organization fails under the header, as if it were not hers.
+        before = database.fingerprint()
+        reply = self.rpc(bridge.url, "update_organization", alice.token, {"p_id": first, "p_name": "Renamed"},
+                         {"X-SMTA-Organization": second})
+        self.assertNotEqual(reply.status, 200, reply)
+        self.assertUnchanged(database, before, "a write to another organization than the active one")
+
+        for value, status, code in ((third, 403, "42501"), (str(uuid.uuid4()), 403, "42501"), ("not-a-uuid", 400, "22P02")):
+            with self.subTest(value):
+                before = database.fingerprint()
+                reply = self.rpc(bridge.url, "create_organization", alice.token, {"p_name": "Under a bad header"},
+                                 {"X-SMTA-Organization": value})
+                self.assertPostgrestError(reply, status, code)
+                self.assertUnchanged(database, before, f"a call with X-SMTA-Organization {value}")
+
+        # The key of an idempotent call covers the active organization: the same key for another
+        # organization is another request, refused as such (never replayed).
+        key = {"Idempotency-Key": secrets.token_hex(8)}
+        first_reply = self.rpc(bridge.url, "create_invitation_link", alice.token,
+                               {"p_org_id": first, "p_role_id": self.team_role(alice, first)}, {**key, "X-SMTA-Organization": first})
+        self.assertEqual(first_reply.status, 200, first_reply)
+        again = self.rpc(bridge.url, "create_invitation_link", alice.token,
+                         {"p_org_id": first, "p_role_id": self.team_role(alice, first)}, {**key, "X-SMTA-Organization": second})
+        self.assertNotEqual(again.status, 200, again)
+        self.assertNotEqual(again.headers.get("idempotent-replayed"), "true")
+
+    def test_a_configured_claim_names_the_organization_and_the_header_must_agree(self):
+        alice, bob, first, second = self.two_organizations()
+        claimed = Bridge("supabase-claim", {
+            "SMTA_ADAPTER": "supabase", "SMTA_DATABASE_URL": database.url, "SMTA_JWT_SECRET": tokens.secret,
+            "SMTA_ORGANIZATION_CLAIM": "app_metadata.organization_id",
+        }).start()
+        try:
+            claimed.wait_for_health(200)
+            pinned = tokens.user(alice.id, alice.email, app_metadata={"provider": "email", "organization_id": second})
+            mine = self.rpc(claimed.url, "list_my_organizations", pinned)
+            self.assertEqual([row["id"] for row in mine.json()], [second], mine)
+            self.assertEqual([row["id"] for row in self.rpc(
+                claimed.url, "list_my_organizations", pinned, headers={"X-SMTA-Organization": second}).json()], [second])
+            self.assertPostgrestError(
+                self.rpc(claimed.url, "list_my_organizations", pinned, headers={"X-SMTA-Organization": first}), 403, "42501")
+            unpinned = tokens.user(alice.id, alice.email)
+            self.assertEqual(sorted(row["id"] for row in self.rpc(claimed.url, "list_my_organizations", unpinned).json()),
+                             sorted([first, second]))
+            garbled = tokens.user(alice.id, alice.email, app_metadata={"organization_id": "second"})
+            self.assertPostgrestError(self.rpc(claimed.url, "list_my_organizations", garbled), 400, "22P02")
+        finally:
+            self.assertEqual(claimed.stop(signal.SIGTERM), 0)
+
+
 class ResultShapeTests(SupabaseBridgeTestCase):
     def test_single_asks_for_one_object_and_gets_406_for_several_or_none(self):
         alice = User("alice")

@@ -21,7 +21,7 @@ struct CORSMiddleware<Context: RequestContext>: RouterMiddleware {
     static var allowedHeaders: [String] {
         [
             "apikey", "authorization", "accept", "accept-profile", "content-profile", "content-type", "prefer",
-            "range", "range-unit", "x-client-info", "x-supabase-api-version",
+            "range", "range-unit", "x-client-info", "x-supabase-api-version", "idempotency-key", "x-smta-organization",
         ]
     }
     static var exposedHeaders: String { "Content-Range, Content-Location, X-Request-Id, Server-Timing, Retry-After" }

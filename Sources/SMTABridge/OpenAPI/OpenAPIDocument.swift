@@ -74,6 +74,7 @@ enum OpenAPIDocument {
             "responses": responses(function),
         ]
         let required = function.arguments.filter { !$0.hasDefault }.map(\.name)
+        var parameters: [[String: Any]] = [Self.activeOrganizationParameter]
         if method == "post" {
             var schema: [String: Any] = [
                 "type": "object",
@@ -87,11 +88,21 @@ enum OpenAPIDocument {
                 "content": ["application/json": ["schema": schema]],
             ]
         } else {
-            operation["parameters"] = function.arguments.map { argument -> [String: Any] in
+            parameters += function.arguments.map { argument -> [String: Any] in
                 ["name": argument.name, "in": "query", "required": !argument.hasDefault, "schema": schemaFor(argument.type)]
             }
         }
+        operation["parameters"] = parameters
         return operation
+    }
+
+    /// `X-SMTA-Organization`, accepted by every operation.
+    static var activeOrganizationParameter: [String: Any] {
+        [
+            "name": "X-SMTA-Organization", "in": "header", "required": false,
+            "description": "Narrows the call to this organization, of which the caller must be a live member (403 otherwise).",
+            "schema": ["type": "string", "format": "uuid"],
+        ]
     }
 
     /// The first sentence of the function's comment, or its signature.

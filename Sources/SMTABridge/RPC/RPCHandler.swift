@@ -21,6 +21,8 @@ struct RPCHandler: Sendable {
     let maxBodySize: Int
     /// How long an `Idempotency-Key` and its result are kept.
     let idempotencyWindow: Duration
+    /// How a request names its active organization.
+    let activeOrganization: ActiveOrganization
 
     /// Media type asking for a single object instead of an array.
     static let objectMediaType = "application/vnd.pgrst.object+json"
@@ -33,7 +35,7 @@ struct RPCHandler: Sendable {
         do {
             let name = try context.parameters.require("function")
             try Self.checkProfile(request.headers)
-            let identity: Identity
+            var identity: Identity
             do {
                 identity = try await timing.measure("jwt") {
                     try await adapter.identify(Credentials(request.headers))
@@ -43,6 +45,7 @@ struct RPCHandler: Sendable {
                 throw BridgeError(error)
             }
             role = identity.role
+            identity.organizationID = try activeOrganization.resolve(request.headers, identity: identity)
             if availability.isDown {
                 throw BridgeError.databaseUnavailable(retryAfterSeconds: 1)
             }
@@ -91,7 +94,10 @@ struct RPCHandler: Sendable {
             let statement = CallStatement.make(function, arguments: arguments, options: options)
             let wantsObject = Self.wantsObject(request.headers)
             let key = function.isReadOnly
-                ? nil : try idempotencyKey(request.headers, function: function, statement: statement, wantsObject: wantsObject)
+                ? nil
+                : try idempotencyKey(
+                    request.headers, function: function, statement: statement, wantsObject: wantsObject,
+                    organization: identity.organizationID)
             kind = function.isReadOnly ? .read : key == nil ? .write : .idempotentWrite
             let (result, replayed) = try await timing.measure("transaction") {
                 if let key {
@@ -127,15 +133,20 @@ struct RPCHandler: Sendable {
     }
 
     /// The request's `Idempotency-Key`, bound to what the request asks: the function, the
-    /// statement (result options included) and the arguments; nil without the header.
+    /// statement (result options included), the arguments and the active organization; nil
+    /// without the header.
     private func idempotencyKey(
-        _ headers: HTTPFields, function: RPCFunction, statement: CallStatement, wantsObject: Bool
+        _ headers: HTTPFields, function: RPCFunction, statement: CallStatement, wantsObject: Bool, organization: UUID?
     ) throws(BridgeError) -> IdempotencyKey? {
         guard let value = headers[.idempotencyKey] else {
             return nil
         }
         var digest = SHA256()
-        for part in [function.signature, statement.text, statement.parameter, wantsObject ? "object" : "any"] {
+        let parts = [
+            function.signature, statement.text, statement.parameter, wantsObject ? "object" : "any",
+            organization?.uuidString ?? "",
+        ]
+        for part in parts {
             digest.update(data: Array(part.utf8))
             digest.update(data: [0])
         }

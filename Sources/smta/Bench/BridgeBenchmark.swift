@@ -136,7 +136,7 @@ struct BridgeBenchmark: AsyncParsableCommand {
         // The statement the bridge builds for this call (a set of rows, no arguments).
         let statement = #"select coalesce(pg_catalog.json_agg(_r), '[]') from public."list_my_organizations"() as _r"#
         let direct = """
-            select core.gate_call('authenticated', '\(userID.uuidString.lowercased())', '\(claims)', null, null, null, null, false, '\(statement.replacingOccurrences(of: "'", with: "''"))', '{}')::text;
+            select core.gate_call('authenticated', '\(userID.uuidString.lowercased())', '\(claims)', null, null, null, null, false, null, '\(statement.replacingOccurrences(of: "'", with: "''"))', '{}')::text;
             """
         let handWritten = """
             BEGIN;
@@ -239,7 +239,7 @@ struct BridgeBenchmark: AsyncParsableCommand {
                 "insert into core.users_meta (id, email) values (\(userID), 'bench@example.com') on conflict do nothing", logger: logger)
             _ = try await connection.guardedQuery(
                 """
-                select core.gate_call('authenticated', \(userID), \(claims), null, null, null, null, false,
+                select core.gate_call('authenticated', \(userID), \(claims), null, null, null, null, false, null,
                     'select pg_catalog.to_json(r) from public.create_organization(p_name => ''Bench'') r', '{}')
                 """, logger: logger)
         }

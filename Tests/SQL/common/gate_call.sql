@@ -14,7 +14,7 @@ grant all on call_results to public;
 insert into call_results
 select 'whoami', core.gate_call(
   'authenticated', tests.id('owner_a'),
-  json_build_object('sub', tests.id('owner_a'), 'role', 'authenticated')::text, null, null, null, null, false,
+  json_build_object('sub', tests.id('owner_a'), 'role', 'authenticated')::text, null, null, null, null, false, null,
   'select pg_catalog.json_build_object(''user'', core.get_current_user_id(), ''role'', current_user)', '{}');
 reset role;
 
@@ -27,13 +27,13 @@ select is((select value->>'role' from call_results where label = 'whoami'), 'aut
 insert into call_results
 select 'member', core.gate_call(
   'authenticated', tests.id('owner_a'),
-  json_build_object('sub', tests.id('owner_a'), 'role', 'authenticated')::text, null, null, null, null, false,
+  json_build_object('sub', tests.id('owner_a'), 'role', 'authenticated')::text, null, null, null, null, false, null,
   'select pg_catalog.to_json(pg_catalog.array_agg(o.id)) from core.organizations o', '{}');
 reset role;
 insert into call_results
 select 'outsider', core.gate_call(
   'authenticated', tests.id('stranger'),
-  json_build_object('sub', tests.id('stranger'), 'role', 'authenticated')::text, null, null, null, null, false,
+  json_build_object('sub', tests.id('stranger'), 'role', 'authenticated')::text, null, null, null, null, false, null,
   'select pg_catalog.to_json(pg_catalog.count(*)) from core.organizations o', '{}');
 reset role;
 
@@ -45,7 +45,7 @@ select is((select value::text from call_results where label = 'outsider'), '0',
 -- The arguments reach the statement as $1.
 insert into call_results
 select 'arguments', core.gate_call(
-  'anon', null, '{"role":"anon"}', null, null, null, null, false,
+  'anon', null, '{"role":"anon"}', null, null, null, null, false, null,
   'select pg_catalog.to_json($1->>''p_name'')', '{"p_name":"Acme"}');
 reset role;
 select is((select value #>> '{}' from call_results where label = 'arguments'), 'Acme',
@@ -53,7 +53,7 @@ select is((select value #>> '{}' from call_results where label = 'arguments'), '
 
 -- Only the three API roles; anything else is refused before any setting changes.
 select throws_ok(
-  $$select core.gate_call('postgres', null, '{}', null, null, null, null, false, 'select null::json', '{}')$$,
+  $$select core.gate_call('postgres', null, '{}', null, null, null, null, false, null, 'select null::json', '{}')$$,
   '22023', null, 'a role other than anon, authenticated or service_role is refused');
 select is(current_user::text, session_user::text, 'a refused call leaves the role unchanged');
 
@@ -64,7 +64,7 @@ select is(
   (select r.v from extensions.dblink('gate',
      $q$select core.gate_call('authenticated', '00000000-0000-4000-8000-000000000001',
           '{"sub":"00000000-0000-4000-8000-000000000001","role":"authenticated"}', 'a-secret-key-value',
-          null, null, null, false, 'select pg_catalog.to_json(current_user)', '{}') #>> '{}'$q$) as r(v text)),
+          null, null, null, false, null, 'select pg_catalog.to_json(current_user)', '{}') #>> '{}'$q$) as r(v text)),
   'authenticated', 'the gated statement ran as the caller');
 select is(
   (select r.v from extensions.dblink('gate',
@@ -76,11 +76,11 @@ select is(
 select extensions.dblink_disconnect('gate');
 
 -- Closed to the API roles and to app_user.
-select ok(not has_function_privilege('authenticated', 'core.gate_call(text, uuid, text, text, text, text, text, boolean, text, json)', 'execute'),
+select ok(not has_function_privilege('authenticated', 'core.gate_call(text, uuid, text, text, text, text, text, boolean, uuid, text, json)', 'execute'),
   'authenticated cannot execute core.gate_call');
-select ok(not has_function_privilege('anon', 'core.gate_call(text, uuid, text, text, text, text, text, boolean, text, json)', 'execute'),
+select ok(not has_function_privilege('anon', 'core.gate_call(text, uuid, text, text, text, text, text, boolean, uuid, text, json)', 'execute'),
   'anon cannot execute core.gate_call');
-select ok(not has_function_privilege('app_user', 'core.gate_call(text, uuid, text, text, text, text, text, boolean, text, json)', 'execute'),
+select ok(not has_function_privilege('app_user', 'core.gate_call(text, uuid, text, text, text, text, text, boolean, uuid, text, json)', 'execute'),
   'app_user cannot execute core.gate_call');
 
 select * from finish();

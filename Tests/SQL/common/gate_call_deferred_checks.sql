@@ -11,7 +11,7 @@ select tests.world();
 -- The service role clears the owner's super_admin flag: only the deferred check
 -- (core.check_org_keeps_super_admin) refuses that.
 select throws_like(
-  format($$select core.gate_call('service_role', null, '{"role":"service_role"}', null, null, null, null, false,
+  format($$select core.gate_call('service_role', null, '{"role":"service_role"}', null, null, null, null, false, null,
       'with cleared as (update core.memberships set is_super_admin = false
                         where organization_id = ''%s'' and user_id = ''%s'' returning 1)
        select pg_catalog.to_json(pg_catalog.count(*)) from cleared', '{}')$$,
@@ -25,7 +25,7 @@ select is(tests.super_admins(tests.id('org_a')), array[tests.id('owner_a')],
 
 -- The same check, run inside the call, passes when the owner's row changes but stays super_admin.
 select lives_ok(
-  format($$select core.gate_call('service_role', null, '{"role":"service_role"}', null, null, null, null, false,
+  format($$select core.gate_call('service_role', null, '{"role":"service_role"}', null, null, null, null, false, null,
       'with touched as (update core.memberships set role_id = role_id
                         where organization_id = ''%s'' and user_id = ''%s'' returning 1)
        select pg_catalog.to_json(pg_catalog.count(*)) from touched', '{}')$$,

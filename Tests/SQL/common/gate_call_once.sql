@@ -20,7 +20,7 @@ as $$
   select c.replayed, c.result
   from core.gate_call_once(p_key, p_hash, interval '1 hour',
     'authenticated', tests.id(p_user),
-    json_build_object('sub', tests.id(p_user), 'role', 'authenticated')::text, null, null, null, null, false,
+    json_build_object('sub', tests.id(p_user), 'role', 'authenticated')::text, null, null, null, null, false, null,
     'select pg_catalog.to_json(r) from public.create_organization(p_name => $1->>''p_name'') r',
     json_build_object('p_name', p_name)) c
 $$;
@@ -88,7 +88,7 @@ select throws_ok(
 reset role;
 select throws_ok(
   $$select * from core.gate_call_once('k', 'h', interval '31 days', 'authenticated', null, null, null, null, null, null,
-      false, 'select null::json', null)$$,
+      false, null, 'select null::json', null)$$,
   '22023', null, 'a window over 30 days is refused');
 select is(tests.count_rows('core.organizations', '{"name": "Empty Key Inc"}')::int, 0,
   'a refused key created nothing');
@@ -105,12 +105,12 @@ select extensions.dblink_exec('once_a', 'begin');
 select is(
   (select r.replayed from extensions.dblink('once_a',
      $q$select replayed, result::text from core.gate_call_once('race-key', 'race-hash', interval '1 hour',
-          'anon', null, '{"role":"anon"}', null, null, null, null, false,
+          'anon', null, '{"role":"anon"}', null, null, null, null, false, null,
           'select pg_catalog.to_json(pg_catalog.clock_timestamp())', null)$q$) as r(replayed boolean, result text)),
   false, 'the first copy runs');
 select extensions.dblink_send_query('once_b',
   $q$select replayed, result::text from core.gate_call_once('race-key', 'race-hash', interval '1 hour',
-       'anon', null, '{"role":"anon"}', null, null, null, null, false,
+       'anon', null, '{"role":"anon"}', null, null, null, null, false, null,
        'select pg_catalog.to_json(pg_catalog.clock_timestamp())', null)$q$);
 select pg_sleep(0.2);
 select is(extensions.dblink_is_busy('once_b'), 1, 'the concurrent copy waits for the first');
@@ -124,14 +124,14 @@ select extensions.dblink_disconnect('once_b');
 
 -- Closed to the API roles and to app_user.
 select ok(not has_function_privilege('authenticated',
-  'core.gate_call_once(text, text, interval, text, uuid, text, text, text, text, text, boolean, text, json)', 'execute')
+  'core.gate_call_once(text, text, interval, text, uuid, text, text, text, text, text, boolean, uuid, text, json)', 'execute')
   and not has_function_privilege('authenticated', 'platform.claim_idempotency_key(text, text, text, interval)', 'execute')
   and not has_function_privilege('authenticated', 'platform.record_idempotent_result(text, text, json)', 'execute')
   and not has_function_privilege('authenticated', 'platform.purge_idempotent_calls(integer)', 'execute')
   and not has_function_privilege('anon',
-  'core.gate_call_once(text, text, interval, text, uuid, text, text, text, text, text, boolean, text, json)', 'execute')
+  'core.gate_call_once(text, text, interval, text, uuid, text, text, text, text, text, boolean, uuid, text, json)', 'execute')
   and not has_function_privilege('app_user',
-  'core.gate_call_once(text, text, interval, text, uuid, text, text, text, text, text, boolean, text, json)', 'execute'),
+  'core.gate_call_once(text, text, interval, text, uuid, text, text, text, text, text, boolean, uuid, text, json)', 'execute'),
   'the API roles and app_user cannot execute the idempotency functions');
 
 select * from finish();

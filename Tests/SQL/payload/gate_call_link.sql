@@ -9,7 +9,7 @@ grant all on call_results to public;
 insert into call_results
 select core.gate_call(
   'authenticated', null, '{"role":"authenticated","collection":"users"}', null,
-  'payload', 'users:7', 'seven@smta.test', false,
+  'payload', 'users:7', 'seven@smta.test', false, null,
   'select pg_catalog.json_build_object(''user'', core.get_current_user_id(), ''role'', current_user)', '{}');
 reset role;
 

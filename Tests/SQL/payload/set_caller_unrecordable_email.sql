@@ -8,16 +8,16 @@ create temporary table call_results (value json);
 grant all on call_results to public;
 
 -- First sight with a recordable email, then the same identity with unrecordable ones.
-select core.set_caller('authenticated', null, '{"role":"authenticated"}', null, 'payload', 'users:41', 'obrien@smta.test', false);
+select core.set_caller('authenticated', null, '{"role":"authenticated"}', null, 'payload', 'users:41', 'obrien@smta.test', false, null);
 reset role;
 insert into call_results
 select core.gate_call(
   'authenticated', null, '{"role":"authenticated"}', null,
-  'payload', 'users:41', 'o''brien@smta.test', false,
+  'payload', 'users:41', 'o''brien@smta.test', false, null,
   'select pg_catalog.json_build_object(''user'', core.get_current_user_id())', '{}');
 reset role;
 select lives_ok(
-  $$select core.set_caller('authenticated', null, '{"role":"authenticated"}', null, 'payload', 'users:42', 'jörg@smta.test', false)$$,
+  $$select core.set_caller('authenticated', null, '{"role":"authenticated"}', null, 'payload', 'users:42', 'jörg@smta.test', false, null)$$,
   'a new identity whose email is unrecordable is served');
 reset role;
 

@@ -15,6 +15,8 @@ begin
   perform pg_catalog.set_config('request.jwt.claims', '', true);
   perform pg_catalog.set_config('request.jwt.claim.sub', '', true);
   perform pg_catalog.set_config('app.current_user_id', '', true);
+  perform pg_catalog.set_config('app.current_organization_id', '', true);
+  perform pg_catalog.set_config('request.headers', '', true);
   perform pg_catalog.set_config('role', 'none', true);
 end
 $$;

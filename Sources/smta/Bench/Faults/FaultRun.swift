@@ -175,7 +175,7 @@ struct FaultRun {
                     "insert into core.users_meta (id, email) values (\(id), \(tag + "@example.com"))", logger: logger)
                 _ = try await connection.guardedQuery(
                     """
-                    select core.gate_call('authenticated', \(id), \(claims), null, null, null, null, false,
+                    select core.gate_call('authenticated', \(id), \(claims), null, null, null, null, false, null,
                         'select pg_catalog.to_json(r) from public.create_organization(p_name => $1->>''name'') r',
                         \(#"{"name":"\#(tag)-home"}"#)::json)
                     """, logger: logger)

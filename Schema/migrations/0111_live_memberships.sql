@@ -1,4 +1,8 @@
--- 0111_expiring_memberships: time-bound access. An organization membership or a unit
+-- 0111_live_memberships: which of the caller's memberships count, now and for this request.
+-- Two rules join "not removed" here: a membership past its expiry does not count, and when the
+-- request names an active organization, only the memberships of that organization count.
+--
+-- Expiry: time-bound access. An organization membership or a unit
 -- membership may carry an expiry (expires_at); from that moment the gate treats it as absent,
 -- at query time, with no scheduled job: every helper that answers "is the caller a member"
 -- compares expires_at with the transaction's now(). The row stays (the member is listed with
@@ -27,6 +31,17 @@
 -- current_user_org_ids) and then see colleagues whose memberships are expired too, as
 -- list_organization_members does; "already a member" checks (add_member_to_organization,
 -- invitations) see the expired row as the membership it is: renew it instead.
+--
+-- The active organization: apps that show one organization at a time name it per request (the
+-- bridge's X-SMTA-Organization header or a token claim, passed by core.set_caller, 0115; under
+-- PostgREST the same header, from request.headers), and core.current_organization_id() returns
+-- it. Every helper above that answers for the caller then answers for that organization only,
+-- so a query that forgets its organization filter still cannot return another organization's
+-- rows. It only ever narrows: a caller who names an organization they do not belong to sees
+-- nothing of any (the bridge refuses the request: 0115). Also narrowed here:
+-- core.current_user_super_admin_org_ids and core.is_super_admin. Not narrowed: the ownership
+-- functions that name their organization and read the owner's raw row (transfer_super_admin,
+-- restore_organization), which act on the organization they are given.
 --
 -- Rules of the expiry itself:
 --   * the super_admin's membership never expires (a check constraint: transfer_super_admin
@@ -64,12 +79,39 @@ create index idx_unit_memberships_user_id on core.unit_memberships (user_id)
     include (unit_id, role_id, expires_at) where not is_deleted;
 
 -- =============================================================================================
+-- The active organization
+-- =============================================================================================
+
+-- core.current_organization_id(): the organization the request is narrowed to, or null: the
+-- transaction-local setting app.current_organization_id (core.set_caller), else PostgREST's
+-- request header X-SMTA-Organization. Callable by the runtime roles (it only narrows what the
+-- caller sees). A plain SQL function, so PostgreSQL inlines it into the helpers' plans. Raises 22P02
+-- when the value is not a uuid (a malformed header fails loudly rather than being ignored).
+create or replace function core.current_organization_id()
+returns uuid
+language sql
+stable
+as $$
+    select coalesce(
+        nullif(pg_catalog.current_setting('app.current_organization_id', true), ''),
+        nullif(pg_catalog.current_setting('request.headers', true), '')::pg_catalog.json
+            operator(pg_catalog.->>) 'x-smta-organization'
+    )::pg_catalog.uuid
+$$;
+
+revoke all on function core.current_organization_id() from public, anon;
+grant execute on function core.current_organization_id() to app_user, app_admin;
+
+comment on function core.current_organization_id() is
+    'SMTA: the request''s active organization (X-SMTA-Organization), which narrows the caller''s memberships; null when none';
+
+-- =============================================================================================
 -- The gate helpers
 -- =============================================================================================
 
 -- core.current_user_org_ids(): ids of the live organizations where the caller has a live,
--- unexpired membership (empty when nobody is authenticated). Callable by the runtime roles;
--- raises nothing.
+-- unexpired membership, within the active organization if there is one (empty when nobody is
+-- authenticated). Callable by the runtime roles; raises nothing.
 create or replace function core.current_user_org_ids()
 returns uuid[]
 language plpgsql
@@ -79,6 +121,7 @@ set search_path = ''
 as $$
 declare
     v_me constant uuid := core.get_current_user_id();
+    v_active constant uuid := core.current_organization_id();
 begin
     return (
         select coalesce(pg_catalog.array_agg(m.organization_id), '{}')
@@ -86,6 +129,7 @@ begin
         where m.user_id = v_me
           and not m.is_deleted
           and (m.expires_at is null or m.expires_at > pg_catalog.now())
+          and (v_active is null or m.organization_id = v_active)
           and not exists (select 1 from core.organizations o where o.id = m.organization_id and o.is_deleted)
     );
 end
@@ -93,7 +137,8 @@ $$;
 
 -- core.current_user_managed_org_ids(): ids of the live organizations the caller manages (holds
 -- the super_admin membership, or a live, unexpired membership whose role is super_admin or
--- manager). Callable by the runtime roles; raises nothing.
+-- manager), within the active organization if there is one. Callable by the runtime roles;
+-- raises nothing.
 create or replace function core.current_user_managed_org_ids()
 returns uuid[]
 language plpgsql
@@ -103,6 +148,7 @@ set search_path = ''
 as $$
 declare
     v_me constant uuid := core.get_current_user_id();
+    v_active constant uuid := core.current_organization_id();
 begin
     return (
         select coalesce(pg_catalog.array_agg(m.organization_id), '{}')
@@ -112,14 +158,64 @@ begin
           and not m.is_deleted
           and (m.expires_at is null or m.expires_at > pg_catalog.now())
           and (m.is_super_admin or r.name in ('super_admin', 'manager'))
+          and (v_active is null or m.organization_id = v_active)
           and not exists (select 1 from core.organizations o where o.id = m.organization_id and o.is_deleted)
     );
 end
 $$;
 
+-- core.current_user_super_admin_org_ids(): ids of the live organizations whose super_admin the
+-- caller is (an owner's membership never expires), within the active organization if there is
+-- one. Callable by the runtime roles; raises nothing.
+create or replace function core.current_user_super_admin_org_ids()
+returns uuid[]
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v_me constant uuid := core.get_current_user_id();
+    v_active constant uuid := core.current_organization_id();
+begin
+    return (
+        select coalesce(pg_catalog.array_agg(m.organization_id), '{}')
+        from core.memberships m
+        where m.user_id = v_me
+          and m.is_super_admin
+          and not m.is_deleted
+          and (v_active is null or m.organization_id = v_active)
+          and not exists (select 1 from core.organizations o where o.id = m.organization_id and o.is_deleted)
+    );
+end
+$$;
+
+-- core.is_super_admin(p_org_id): is the caller the super_admin of this live organization (and
+-- it the active organization, if there is one)? Callable by the runtime roles; raises nothing.
+create or replace function core.is_super_admin(p_org_id uuid)
+returns boolean
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select exists (
+        select 1
+        from core.memberships m
+        join core.organizations o on o.id = m.organization_id
+        where m.organization_id = p_org_id
+          and m.user_id = core.get_current_user_id()
+          and m.is_super_admin
+          and not m.is_deleted
+          and not o.is_deleted
+          and (core.current_organization_id() is null or m.organization_id = core.current_organization_id())
+    )
+$$;
+
 -- core.current_user_unit_ids(): ids of the live units the caller reaches: those where they
 -- hold a live, unexpired unit membership while a live, unexpired member of the unit's live
--- organization, and every live unit below them. Callable by the runtime roles; raises nothing.
+-- organization (the active one, if there is one), and every live unit below them. Callable by
+-- the runtime roles; raises nothing.
 create or replace function core.current_user_unit_ids()
 returns uuid[]
 language plpgsql
@@ -129,6 +225,7 @@ set search_path = ''
 as $$
 declare
     v_me constant uuid := core.get_current_user_id();
+    v_active constant uuid := core.current_organization_id();
 begin
     return (
         with recursive reach (id) as (
@@ -144,6 +241,7 @@ begin
               and not o.is_deleted
               and not m.is_deleted
               and (m.expires_at is null or m.expires_at > pg_catalog.now())
+              and (v_active is null or u.organization_id = v_active)
             union
             select c.id
             from core.units c
@@ -157,7 +255,8 @@ $$;
 
 -- core.current_user_unit_roles(): every live unit the caller reaches, with the role that
 -- applies there: their own unit membership's, else the nearest unit above them they belong to
--- (live and unexpired unit and organization memberships only). Internal to the unit API.
+-- (live and unexpired unit and organization memberships only, within the active organization
+-- if there is one). Internal to the unit API.
 -- Raises nothing.
 create or replace function core.current_user_unit_roles()
 returns table (unit_id uuid, role_id uuid)
@@ -180,6 +279,7 @@ as $$
       and not o.is_deleted
       and not m.is_deleted
       and (m.expires_at is null or m.expires_at > pg_catalog.now())
+      and (core.current_organization_id() is null or u.organization_id = core.current_organization_id())
   ),
   reach (unit_id, role_id) as (
     select own.unit_id, own.role_id from own
@@ -196,8 +296,8 @@ $$;
 
 -- core.unit_membership_role_for(p_unit_id): the name of the caller's role in a live unit:
 -- their own live, unexpired unit membership's, else that of the nearest unit above it they
--- belong to; null when none (or when their organization membership is not live). Callable by
--- the runtime roles; raises nothing.
+-- belong to; null when none, when their organization membership is not live, or when the unit
+-- is outside the active organization. Callable by the runtime roles; raises nothing.
 create or replace function core.unit_membership_role_for(p_unit_id uuid)
 returns text
 language sql
@@ -227,12 +327,14 @@ as $$
       and not m.is_deleted
       and (m.expires_at is null or m.expires_at > pg_catalog.now())
       and not o.is_deleted
+      and (core.current_organization_id() is null or c.organization_id = core.current_organization_id())
     order by c.depth
     limit 1
 $$;
 
 -- core.is_org_member(p_org_id): whether the caller holds a live, unexpired membership of this
--- live organization. Callable by the runtime roles; raises nothing.
+-- live organization (and it is the active organization, if there is one). Callable by the
+-- runtime roles; raises nothing.
 create or replace function core.is_org_member(p_org_id uuid)
 returns boolean
 language sql
@@ -249,12 +351,13 @@ as $$
           and not m.is_deleted
           and (m.expires_at is null or m.expires_at > pg_catalog.now())
           and not o.is_deleted
+          and (core.current_organization_id() is null or m.organization_id = core.current_organization_id())
     )
 $$;
 
 -- core.get_org_role(p_org_id): the name of the caller's role in this live organization, from
--- their live, unexpired membership; null otherwise. Callable by the runtime roles; raises
--- nothing.
+-- their live, unexpired membership (within the active organization, if there is one); null
+-- otherwise. Callable by the runtime roles; raises nothing.
 create or replace function core.get_org_role(p_org_id uuid)
 returns text
 language sql
@@ -271,6 +374,7 @@ as $$
       and not m.is_deleted
       and (m.expires_at is null or m.expires_at > pg_catalog.now())
       and not o.is_deleted
+      and (core.current_organization_id() is null or m.organization_id = core.current_organization_id())
 $$;
 
 -- =============================================================================================
@@ -573,7 +677,8 @@ $$;
 -- =============================================================================================
 
 -- public.list_my_organizations (0011): the live organizations where the caller holds a live,
--- unexpired membership, with their role. Raises 42501 when not signed in.
+-- unexpired membership (only the active one, if there is one), with their role. Raises 42501
+-- when not signed in.
 create or replace function public.list_my_organizations()
 returns table (
   id uuid,
@@ -600,12 +705,14 @@ begin
     and not m.is_deleted
     and (m.expires_at is null or m.expires_at > pg_catalog.now())
     and not o.is_deleted
+    and (core.current_organization_id() is null or m.organization_id = core.current_organization_id())
   order by o.name, o.id;
 end;
 $$;
 
 -- public.get_user_permissions (0013): the caller's role in the organization and its CASL
--- rules, from a live, unexpired membership; no row otherwise. Raises 42501 when not signed in.
+-- rules, from a live, unexpired membership (of the active organization, if there is one); no
+-- row otherwise. Raises 42501 when not signed in.
 create or replace function public.get_user_permissions(p_org_id uuid)
 returns table (
   role_name text,
@@ -628,7 +735,8 @@ begin
     and m.organization_id = p_org_id
     and not m.is_deleted
     and (m.expires_at is null or m.expires_at > pg_catalog.now())
-    and not o.is_deleted;
+    and not o.is_deleted
+    and (core.current_organization_id() is null or m.organization_id = core.current_organization_id());
 end;
 $$;
 
