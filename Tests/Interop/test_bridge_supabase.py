@@ -362,6 +362,27 @@ class ActiveOrganizationTests(SupabaseBridgeTestCase):
             self.assertEqual(claimed.stop(signal.SIGTERM), 0)
 
 
+class UnitRoleTests(SupabaseBridgeTestCase):
+    def test_a_unit_role_above_the_organization_role_counts_in_that_unit_and_below(self):
+        alice, bob = User("alice"), User("bob")
+        organization = self.new_organization(alice, "Units")
+        team = self.team_role(alice, organization)
+        manager = next(role["id"] for role in alice.call("list_roles", {"p_org_id": organization}) if role["name"] == "manager")
+        parent = alice.call("create_unit", {"p_org_id": organization, "p_name": "Kitchen"})[0]["id"]
+        child = alice.call("create_unit", {"p_org_id": organization, "p_name": "Pastry", "p_parent_unit_id": parent})[0]["id"]
+        other = alice.call("create_unit", {"p_org_id": organization, "p_name": "Bar"})[0]["id"]
+        link = alice.call("create_invitation_link", {"p_org_id": organization, "p_role_id": team})[0]
+        bob.call("accept_invitation_link", {"p_token": link["token"]})
+        alice.call("assign_user_to_unit", {"p_user_id": bob.id, "p_unit_id": parent, "p_role_id": manager})
+
+        role = lambda unit: [row["role_name"] for row in bob.call(
+            "get_user_permissions", {"p_org_id": organization, **({"p_unit_id": unit} if unit else {})}, get=True)]
+        self.assertEqual(role(None), ["team"])
+        self.assertEqual(role(parent), ["manager"])
+        self.assertEqual(role(child), ["manager"])
+        self.assertEqual(role(other), [])
+
+
 class ResultShapeTests(SupabaseBridgeTestCase):
     def test_single_asks_for_one_object_and_gets_406_for_several_or_none(self):
         alice = User("alice")
