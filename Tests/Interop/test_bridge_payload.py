@@ -539,5 +539,52 @@ class DomainTests(PayloadBridgeTestCase):
         self.assertEqual(members, {alice.smta_id, verified.smta_id})
 
 
+class MembershipFeatureTests(PayloadBridgeTestCase):
+    """Issue 16's membership features through the bridge with Payload sessions: the active
+    organization, an expiring membership, the access history and a unit role."""
+
+    def test_active_organization_expiry_history_and_unit_roles_through_the_bridge(self):
+        alice, bob = User("alice"), User("bob")
+        first = self.new_organization(alice, "First")
+        second = self.new_organization(bob, "Second")
+        team = self.team_role(alice, first)
+        manager = next(role["id"] for role in alice.call("list_roles", {"p_org_id": first}) if role["name"] == "manager")
+        link = alice.call("create_invitation_link", {"p_org_id": first, "p_role_id": team})[0]
+        bob.call("accept_invitation_link", {"p_token": link["token"]})
+
+        # The active organization narrows bob's calls; a foreign one is refused and changes nothing.
+        narrowed = lambda organization: [row["id"] for row in bob.post(
+            "list_my_organizations", {}, {**bob.headers(), "X-SMTA-Organization": organization}).json()]
+        self.assertEqual(sorted(row["id"] for row in bob.call("list_my_organizations")), sorted([first, second]))
+        self.assertEqual(narrowed(first), [first])
+        self.assertEqual(narrowed(second), [second])
+        outsider = self.new_organization(User("carol"), "Third")
+        before = database.fingerprint()
+        self.assertPostgrestError(
+            bob.post("create_organization", {"p_name": "x"}, {**bob.headers(), "X-SMTA-Organization": outsider}), 403, "42501")
+        self.assertUnchanged(database, before, "a call naming a foreign organization")
+
+        # A unit role above the organization role counts in that unit.
+        unit = alice.call("create_unit", {"p_org_id": first, "p_name": "Ops"})[0]["id"]
+        self.assertEqual(alice.post("assign_user_to_unit", {"p_user_id": bob.smta_id, "p_unit_id": unit, "p_role_id": manager}).status, 204)
+        self.assertEqual([row["role_name"] for row in bob.call("get_user_permissions", {"p_org_id": first, "p_unit_id": unit})],
+                         ["manager"])
+
+        # An expiring membership: absent once past, back when renewed; the history tells it.
+        membership = next(row["membership_id"] for row in alice.call("list_organization_members", {"p_id": first})
+                          if row["user_id"] == bob.smta_id)
+        self.assertEqual(alice.post("set_membership_expiry", {"p_membership_id": membership, "p_expires_at": "2999-01-01T00:00:00Z"}).status, 204)
+        database.execute("update core.memberships set expires_at = now() - interval '1 second' where id = %s::uuid", (membership,))
+        self.assertEqual([row["id"] for row in bob.call("list_my_organizations")], [second])
+        self.assertPostgrestError(
+            bob.post("list_my_organizations", {}, {**bob.headers(), "X-SMTA-Organization": first}), 403, "42501")
+        self.assertEqual(alice.post("set_membership_expiry", {"p_membership_id": membership, "p_expires_at": None}).status, 204)
+        self.assertEqual(narrowed(first), [first])
+        events = [row["event"] for row in alice.call("get_access_history", {"p_org_id": first, "p_user_id": bob.smta_id})]
+        self.assertEqual(events, ["joined", "joined", "expiry_set", "expiry_set", "expiry_cleared"])
+        self.assertPostgrestError(
+            bob.post("get_access_history", {"p_org_id": first, "p_user_id": alice.smta_id}), 403, "42501")
+
+
 if __name__ == "__main__":
     main()

@@ -247,6 +247,38 @@ class InvitationLinkTests(SupabaseBridgeTestCase):
         self.assertEqual([row["organization_id"] for row in accepted], [organization])
 
 
+class DomainTests(SupabaseBridgeTestCase):
+    """Joining by a verified domain with Supabase identities: only an email GoTrue confirmed
+    counts (auth.users, created here with GoTrue's columns that matter and dropped after)."""
+
+    def setUp(self):
+        database.execute("create table if not exists auth.users (id uuid primary key, email text, email_confirmed_at timestamptz)")
+
+    def tearDown(self):
+        database.execute("drop table if exists auth.users")
+        super().tearDown()
+
+    def test_a_verified_domain_admits_an_email_gotrue_confirmed_and_nobody_else(self):
+        domain = f"corp{secrets.token_hex(3)}.example"
+        alice = User("alice")
+        organization = self.new_organization(alice, "By domain")
+        claim = alice.call("add_organization_domain", {"p_org_id": organization, "p_domain": domain})[0]
+        database.execute("select platform.verify_organization_domain(%s)", (claim["id"],))
+        vera_id, vera_email = str(uuid.uuid4()), f"vera@{domain}"
+        vera = Caller(tokens.user(vera_id, vera_email, user_metadata={"email_verified": True}))
+
+        self.assertEqual(vera.rpc("list_joinable_organizations", get=True).execute().data, [])
+        before = database.fingerprint()
+        self.refused(vera, vera.rpc("join_organization_by_domain", {"p_org_id": organization}), 403, "42501")
+        self.assertUnchanged(database, before, "a join with an unconfirmed email")
+
+        database.execute("insert into auth.users (id, email, email_confirmed_at) values (%s::uuid, %s, now())", (vera_id, vera_email))
+        listed = vera.rpc("list_joinable_organizations", get=True).execute().data
+        self.assertEqual([(row["organization_id"], row["domain"]) for row in listed], [(organization, domain)])
+        joined = vera.rpc("join_organization_by_domain", {"p_org_id": organization}).execute().data
+        self.assertEqual([row["organization_id"] for row in joined], [organization])
+
+
 class MembershipExpiryTests(SupabaseBridgeTestCase):
     def test_an_expired_membership_is_absent_at_once_and_renewing_it_restores_access(self):
         alice, bob = User("alice"), User("bob")
