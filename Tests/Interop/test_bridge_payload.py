@@ -36,10 +36,12 @@ FOREIGN_ORIGIN = "https://evil.example.com"
 IDENTITY_NAMESPACE = uuid.UUID("0721d336-6439-54d6-8816-c0c1b4983e2f")
 TEAM_ROLE = "team"
 
-# @payloadcms/db-sqlite's DDL for the `users` auth collection with sessions, `useAPIKey` and
-# `trash: true` (Payload 3.x).
-PAYLOAD_DDL = """
-CREATE TABLE `users` (
+def auth_collection_ddl(table, option_columns, trailing_columns=""):
+    """@payloadcms/db-sqlite's DDL (Payload 3.x) for an auth collection with sessions: the columns
+    every auth collection has, its options' columns (SQL lines) before ``login_attempts`` and
+    any after ``lock_until``, as Payload orders them; its indexes and its sessions array table."""
+    return f"""
+CREATE TABLE `{table}` (
   `id` integer PRIMARY KEY NOT NULL,
   `updated_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
   `created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
@@ -48,55 +50,30 @@ CREATE TABLE `users` (
   `reset_password_expiration` text,
   `salt` text,
   `hash` text,
-  `enable_a_p_i_key` integer,
-  `api_key` text,
-  `api_key_index` text,
-  `login_attempts` numeric DEFAULT 0,
-  `lock_until` text,
-  `deleted_at` text
+{option_columns}  `login_attempts` numeric DEFAULT 0,
+  `lock_until` text{trailing_columns}
 );
-CREATE UNIQUE INDEX `users_email_idx` ON `users` (`email`);
-CREATE INDEX `users_updated_at_idx` ON `users` (`updated_at`);
-CREATE INDEX `users_created_at_idx` ON `users` (`created_at`);
-CREATE TABLE `users_sessions` (
+CREATE UNIQUE INDEX `{table}_email_idx` ON `{table}` (`email`);
+CREATE INDEX `{table}_updated_at_idx` ON `{table}` (`updated_at`);
+CREATE INDEX `{table}_created_at_idx` ON `{table}` (`created_at`);
+CREATE TABLE `{table}_sessions` (
   `_order` integer NOT NULL,
   `_parent_id` integer NOT NULL,
   `id` text PRIMARY KEY NOT NULL,
   `created_at` text,
   `expires_at` text NOT NULL,
-  FOREIGN KEY (`_parent_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
+  FOREIGN KEY (`_parent_id`) REFERENCES `{table}`(`id`) ON UPDATE no action ON DELETE cascade
 );
-CREATE INDEX `users_sessions_order_idx` ON `users_sessions` (`_order`);
-CREATE INDEX `users_sessions_parent_id_idx` ON `users_sessions` (`_parent_id`);
+CREATE INDEX `{table}_sessions_order_idx` ON `{table}_sessions` (`_order`);
+CREATE INDEX `{table}_sessions_parent_id_idx` ON `{table}_sessions` (`_parent_id`);
 """
 
-# The same for a `members` collection with `auth.verify` on (Payload adds `_verified` and
-# `_verificationtoken`) and sessions.
-MEMBERS_DDL = """
-CREATE TABLE `members` (
-  `id` integer PRIMARY KEY NOT NULL,
-  `updated_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
-  `created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
-  `email` text NOT NULL,
-  `reset_password_token` text,
-  `reset_password_expiration` text,
-  `salt` text,
-  `hash` text,
-  `_verified` integer,
-  `_verificationtoken` text,
-  `login_attempts` numeric DEFAULT 0,
-  `lock_until` text
-);
-CREATE UNIQUE INDEX `members_email_idx` ON `members` (`email`);
-CREATE TABLE `members_sessions` (
-  `_order` integer NOT NULL,
-  `_parent_id` integer NOT NULL,
-  `id` text PRIMARY KEY NOT NULL,
-  `created_at` text,
-  `expires_at` text NOT NULL,
-  FOREIGN KEY (`_parent_id`) REFERENCES `members`(`id`) ON UPDATE no action ON DELETE cascade
-);
-"""
+
+# `users`: `useAPIKey` and `trash: true`; `members`: `auth.verify` (`_verified`, `_verificationtoken`).
+PAYLOAD_DDL = (
+    auth_collection_ddl("users", "  `enable_a_p_i_key` integer,\n  `api_key` text,\n  `api_key_index` text,\n",
+                        ",\n  `deleted_at` text")
+    + auth_collection_ddl("members", "  `_verified` integer,\n  `_verificationtoken` text,\n"))
 
 bridge = None
 database = None
@@ -118,7 +95,7 @@ class PayloadDatabase:
     def __init__(self, path):
         self.path = path
         with self.connect() as connection:
-            connection.executescript(PAYLOAD_DDL + MEMBERS_DDL)
+            connection.executescript(PAYLOAD_DDL)
 
     def connect(self):
         return sqlite3.connect(self.path, isolation_level=None, timeout=5)
