@@ -171,7 +171,7 @@ enum OpenAPIDocument {
     /// The group a function belongs to, from the words of its name.
     static func domain(of name: String) -> String {
         let groups: [(word: String, tag: String)] = [
-            ("invitation", "Invitations"), ("unit", "Units"), ("member", "Members"), ("secret", "Secrets"),
+            ("invitation", "Invitations"), ("scim", "SCIM provisioning"), ("unit", "Units"), ("member", "Members"), ("secret", "Secrets"),
             ("file", "Files"), ("role", "Roles and permissions"), ("permission", "Roles and permissions"),
             ("audit", "Audit"), ("subscription", "Billing"), ("product", "Billing"), ("feature", "Billing"),
             ("profile", "Profile"), ("organization", "Organizations"), ("super_admin", "Organizations"),

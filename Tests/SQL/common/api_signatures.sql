@@ -5,7 +5,7 @@
 -- may extend its contract signature with trailing arguments that have defaults (every contract
 -- call still works): those count towards the defaults.
 begin;
-select plan(115);
+select plan(119);
 
 create temporary table expected_functions (
   schema_name text,
@@ -74,7 +74,7 @@ insert into expected_functions values
   ('public', 'create_role', 'p_org_id uuid, p_name text, p_description text, p_casl_rules jsonb', 'table(id uuid, organization_id uuid, name text, description text, casl_rules jsonb)', 2),
   ('public', 'list_roles', 'p_org_id uuid', 'table(id uuid, organization_id uuid, name text, description text, casl_rules jsonb)', 0),
   ('public', 'read_secret', 'p_secret_id uuid', 'text', 0),
-  -- public: our extensions (issue 16: expiring memberships, invitation links, access history, domains)
+  -- public: our extensions (issue 16: expiring memberships, invitation links, access history, domains; issue 18: SCIM tokens)
   ('public', 'create_invitation_link', 'p_org_id uuid, p_role_id uuid, p_max_uses integer, p_expires_at timestamptz, p_unit_id uuid, p_email_domain text', 'table(id uuid, token text, expires_at timestamptz)', 4),
   ('public', 'accept_invitation_link', 'p_token text', 'table(organization_id uuid, unit_id uuid, role_id uuid, organization_name text)', 0),
   ('public', 'revoke_invitation_link', 'p_link_id uuid', 'void', 0),
@@ -85,8 +85,12 @@ insert into expected_functions values
   ('public', 'list_organization_domains', 'p_org_id uuid', 'table(id uuid, domain text, role_id uuid, role_name text, verified_at timestamptz, verification_token text, record_name text, created_at timestamptz)', 0),
   ('public', 'list_joinable_organizations', '', 'table(organization_id uuid, organization_name text, domain text, role_name text)', 0),
   ('public', 'join_organization_by_domain', 'p_org_id uuid', 'table(organization_id uuid, role_id uuid, organization_name text)', 0),
+  ('public', 'create_scim_token', 'p_org_id uuid, p_label text', 'table(id uuid, token text, label text, created_at timestamptz)', 0),
+  ('public', 'list_scim_tokens', 'p_org_id uuid', 'table(id uuid, label text, created_at timestamptz, created_by uuid, last_used_at timestamptz, revoked_at timestamptz)', 0),
+  ('public', 'revoke_scim_token', 'p_token_id uuid', 'void', 0),
   ('public', 'list_invitation_links', 'p_org_id uuid', 'table(id uuid, organization_id uuid, unit_id uuid, role_id uuid, role_name text, max_uses integer, use_count integer, expires_at timestamptz, email_domain text, status text, created_by uuid, created_at timestamptz, revoked_at timestamptz)', 0),
   -- platform
+  ('platform', 'authenticate_scim_token', 'p_token text', 'table(token_id uuid, organization_id uuid, label text)', 0),
   ('platform', 'list_pending_organization_domains', '', 'table(id uuid, organization_id uuid, domain text, record_name text, record_value text)', 0),
   ('platform', 'verify_organization_domain', 'p_domain_id uuid', 'void', 0),
   ('platform', 'get_platform_user_role', '', 'text', 0),

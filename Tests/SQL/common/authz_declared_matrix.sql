@@ -212,6 +212,16 @@ begin
   perform pg_temp.link('lnk_a2', 'org_a', 'unit_a2', 'team_role');
   perform pg_temp.link('lnk_b', 'org_b', 'unit_b1', 'team_role');
   perform pg_temp.link('lnk_a_revoked', 'org_a', null, 'team_role', p_revoked => true);
+  -- SCIM tokens: one live per organization, one revoked in org A.
+  foreach v_key in array array['a', 'b', 'a_revoked'] loop
+    insert into core.scim_tokens (organization_id, label, token_hash, revoked_at)
+    values (tests.id('org_' || left(v_key, 1)), 'matrix ' || v_key,
+            core.hash_invitation_token('smta_scim_' || rpad('matrix' || v_key, 64, 'x')),
+            case when v_key = 'a_revoked' then now() end)
+    returning id into v_id;
+    perform pg_temp.keep('scim_' || v_key, v_id);
+    perform pg_temp.keep_text('stok_' || v_key, 'smta_scim_' || rpad('matrix' || v_key, 64, 'x'));
+  end loop;
   -- Email domains, one verified and one pending per organization (org D's deleted with it).
   foreach v_key in array array['a', 'b', 'd'] loop
     insert into core.organization_domains (organization_id, domain, verification_token, role_id, verified_at)
