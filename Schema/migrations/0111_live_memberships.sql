@@ -17,8 +17,8 @@
 --     current_user_unit_ids, current_user_unit_roles, unit_membership_role_for, is_org_member,
 --     get_org_role (so every policy, every app table under core.enable_tenancy and every API
 --     function that authorizes through them);
---   * the API functions that read the caller's memberships themselves: list_my_organizations,
---     get_user_permissions;
+--   * the API functions that read the caller's memberships themselves: list_my_organizations
+--     (get_user_permissions is recreated with both rules in 0116, where it also learns units);
 -- and where it is asked of ANOTHER user's membership:
 --   * a unit membership needs a live organization membership: core.check_unit_member_write
 --     (the API's unit writes) and core.guard_direct_membership_write (direct writes);
@@ -707,36 +707,6 @@ begin
     and not o.is_deleted
     and (core.current_organization_id() is null or m.organization_id = core.current_organization_id())
   order by o.name, o.id;
-end;
-$$;
-
--- public.get_user_permissions (0013): the caller's role in the organization and its CASL
--- rules, from a live, unexpired membership (of the active organization, if there is one); no
--- row otherwise. Raises 42501 when not signed in.
-create or replace function public.get_user_permissions(p_org_id uuid)
-returns table (
-  role_name text,
-  casl_rules jsonb
-)
-language plpgsql
-stable
-security definer
-set search_path = ''
-as $$
-declare
-  v_user_id uuid := core.require_user_id();
-begin
-  return query
-  select r.name, r.casl_rules
-  from core.memberships as m
-  join core.organizations as o on o.id = m.organization_id
-  join core.roles as r on r.id = m.role_id
-  where m.user_id = v_user_id
-    and m.organization_id = p_org_id
-    and not m.is_deleted
-    and (m.expires_at is null or m.expires_at > pg_catalog.now())
-    and not o.is_deleted
-    and (core.current_organization_id() is null or m.organization_id = core.current_organization_id());
 end;
 $$;
 

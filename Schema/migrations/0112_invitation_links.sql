@@ -168,15 +168,15 @@ as $$
         when p_link.revoked_at is not null then 'revoked'
         when p_link.expires_at <= pg_catalog.now() then 'expired'
         when p_link.max_uses is not null and p_link.use_count >= p_link.max_uses then 'used_up'
-        when core.role_name_for_org(p_link.organization_id, p_link.role_id) is null
-          or core.role_name_for_org(p_link.organization_id, p_link.role_id) = 'super_admin'
+        when coalesce(link_role.name, 'super_admin') = 'super_admin'
           or (p_link.unit_id is not null and not exists (
                 select 1 from core.units as u
                 where u.id = p_link.unit_id and not u.is_deleted))
           or not core.user_may_grant_role(p_link.created_by, p_link.organization_id, p_link.role_id)
             then 'inactive'
         else 'active'
-    end;
+    end
+    from (select core.role_name_for_org(p_link.organization_id, p_link.role_id) as name) as link_role;
 $$;
 
 revoke all on function core.invitation_link_status(core.invitation_links) from public, anon, authenticated, app_user;

@@ -233,15 +233,16 @@ stable
 security definer
 set search_path = ''
 as $$
+    -- The caller's domain and id are read once (the subqueries are InitPlans), not per row.
     select d.*
     from core.organization_domains as d
     join core.organizations as o on o.id = d.organization_id and not o.is_deleted
     where d.verified_at is not null
-      and d.domain = pg_catalog.split_part(core.current_user_verified_email(), '@', 2)
+      and d.domain = (select pg_catalog.split_part(core.current_user_verified_email(), '@', 2))
       and not exists (
           select 1 from core.memberships as m
           where m.organization_id = d.organization_id
-            and m.user_id = core.get_current_user_id()
+            and m.user_id = (select core.get_current_user_id())
             and (not m.is_deleted or m.deleted_by is distinct from m.user_id)
       );
 $$;
@@ -295,6 +296,7 @@ set search_path = ''
 as $$
 declare
     v_user_id uuid := core.require_user_id();
+    v_email_domain constant text := pg_catalog.split_part(core.current_user_verified_email(), '@', 2);
     v_domain core.organization_domains%rowtype;
     v_membership core.memberships%rowtype;
     v_role_name text;
@@ -319,7 +321,7 @@ begin
     join core.organizations as o on o.id = d.organization_id and not o.is_deleted
     where d.organization_id = p_org_id
       and d.verified_at is not null
-      and d.domain = pg_catalog.split_part(core.current_user_verified_email(), '@', 2);
+      and d.domain = v_email_domain;
     if not found then
         raise exception 'Your verified email does not belong to a verified domain of this organization'
             using errcode = '42501';
