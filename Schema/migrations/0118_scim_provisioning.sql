@@ -777,16 +777,19 @@ as $$
 declare
     v_user_id uuid := core.require_user_id();
     v_email constant text := core.current_user_verified_email();
+    v_joined uuid[];
 begin
     if v_email is null then
         return;
     end if;
+    -- Bound first, read after: a query does not see what a function inside it wrote.
+    v_joined := array(select b.id from core.bind_scim_users(v_user_id, v_email) as b (id));
     return query
     select o.id, o.name, r.name
-    from core.bind_scim_users(v_user_id, v_email) as joined (id)
-    join core.organizations as o on o.id = joined.id
+    from core.organizations as o
     join core.memberships as m on m.organization_id = o.id and m.user_id = v_user_id
     join core.roles as r on r.id = m.role_id
+    where o.id = any (v_joined)
     order by o.name, o.id;
 end;
 $$;
