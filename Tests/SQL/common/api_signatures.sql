@@ -1,11 +1,11 @@
 -- Every function of the SMTA 0.8 contract and of our extensions exists with the contract's
 -- exact argument names and types, number of defaulted arguments and result columns
--- (smta-0.8.md; issues 2 and 16 for the extensions; billing's optional trailing p_provider).
+-- (smta-0.8.md; issues 2, 16 and 18 for the extensions; billing's optional trailing p_provider).
 -- A null expected result means the contract names the function but not its result. A function
 -- may extend its contract signature with trailing arguments that have defaults (every contract
 -- call still works): those count towards the defaults.
 begin;
-select plan(119);
+select plan(134);
 
 create temporary table expected_functions (
   schema_name text,
@@ -88,9 +88,25 @@ insert into expected_functions values
   ('public', 'create_scim_token', 'p_org_id uuid, p_label text', 'table(id uuid, token text, label text, created_at timestamptz)', 0),
   ('public', 'list_scim_tokens', 'p_org_id uuid', 'table(id uuid, label text, created_at timestamptz, created_by uuid, last_used_at timestamptz, revoked_at timestamptz)', 0),
   ('public', 'revoke_scim_token', 'p_token_id uuid', 'void', 0),
+  ('public', 'claim_provisioned_memberships', '', 'table(organization_id uuid, organization_name text, role text)', 0),
   ('public', 'list_invitation_links', 'p_org_id uuid', 'table(id uuid, organization_id uuid, unit_id uuid, role_id uuid, role_name text, max_uses integer, use_count integer, expires_at timestamptz, email_domain text, status text, created_by uuid, created_at timestamptz, revoked_at timestamptz)', 0),
   -- platform
   ('platform', 'authenticate_scim_token', 'p_token text', 'table(token_id uuid, organization_id uuid, label text)', 0),
+  -- the bridge's SCIM endpoints (issue 18)
+  ('platform', 'scim_users', 'p_token_id uuid', 'table(id uuid, user_name text, external_id text, email text, display_name text, given_name text, family_name text, active boolean, role text, user_id uuid, group_ids uuid[], version integer, created_at timestamptz, updated_at timestamptz)', 0),
+  ('platform', 'scim_get_user', 'p_token_id uuid, p_id uuid', 'table(id uuid, user_name text, external_id text, email text, display_name text, given_name text, family_name text, active boolean, role text, user_id uuid, group_ids uuid[], version integer, created_at timestamptz, updated_at timestamptz)', 0),
+  ('platform', 'scim_create_user', 'p_token_id uuid, p_user jsonb', 'table(id uuid, user_name text, external_id text, email text, display_name text, given_name text, family_name text, active boolean, role text, user_id uuid, group_ids uuid[], version integer, created_at timestamptz, updated_at timestamptz)', 0),
+  ('platform', 'scim_replace_user', 'p_token_id uuid, p_id uuid, p_user jsonb, p_if_version integer', 'table(id uuid, user_name text, external_id text, email text, display_name text, given_name text, family_name text, active boolean, role text, user_id uuid, group_ids uuid[], version integer, created_at timestamptz, updated_at timestamptz)', 1),
+  ('platform', 'scim_update_user', 'p_token_id uuid, p_id uuid, p_changes jsonb, p_if_version integer', 'table(id uuid, user_name text, external_id text, email text, display_name text, given_name text, family_name text, active boolean, role text, user_id uuid, group_ids uuid[], version integer, created_at timestamptz, updated_at timestamptz)', 1),
+  ('platform', 'scim_delete_user', 'p_token_id uuid, p_id uuid, p_if_version integer', 'void', 1),
+  ('platform', 'scim_groups', 'p_token_id uuid', 'table(id uuid, display_name text, external_id text, member_ids uuid[], version integer, created_at timestamptz, updated_at timestamptz)', 0),
+  ('platform', 'scim_get_group', 'p_token_id uuid, p_id uuid', 'table(id uuid, display_name text, external_id text, member_ids uuid[], version integer, created_at timestamptz, updated_at timestamptz)', 0),
+  ('platform', 'scim_create_group', 'p_token_id uuid, p_display_name text, p_external_id text, p_member_ids uuid[]', 'table(id uuid, display_name text, external_id text, member_ids uuid[], version integer, created_at timestamptz, updated_at timestamptz)', 2),
+  ('platform', 'scim_replace_group', 'p_token_id uuid, p_id uuid, p_display_name text, p_external_id text, p_member_ids uuid[], p_if_version integer', 'table(id uuid, display_name text, external_id text, member_ids uuid[], version integer, created_at timestamptz, updated_at timestamptz)', 3),
+  ('platform', 'scim_update_group', 'p_token_id uuid, p_id uuid, p_changes jsonb, p_if_version integer', 'table(id uuid, display_name text, external_id text, member_ids uuid[], version integer, created_at timestamptz, updated_at timestamptz)', 1),
+  ('platform', 'scim_add_group_members', 'p_token_id uuid, p_id uuid, p_ids uuid[], p_if_version integer', 'table(id uuid, display_name text, external_id text, member_ids uuid[], version integer, created_at timestamptz, updated_at timestamptz)', 1),
+  ('platform', 'scim_remove_group_members', 'p_token_id uuid, p_id uuid, p_ids uuid[], p_if_version integer', 'table(id uuid, display_name text, external_id text, member_ids uuid[], version integer, created_at timestamptz, updated_at timestamptz)', 1),
+  ('platform', 'scim_delete_group', 'p_token_id uuid, p_id uuid, p_if_version integer', 'void', 1),
   ('platform', 'list_pending_organization_domains', '', 'table(id uuid, organization_id uuid, domain text, record_name text, record_value text)', 0),
   ('platform', 'verify_organization_domain', 'p_domain_id uuid', 'void', 0),
   ('platform', 'get_platform_user_role', '', 'text', 0),

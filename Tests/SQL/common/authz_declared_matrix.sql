@@ -222,6 +222,21 @@ begin
     perform pg_temp.keep('scim_' || v_key, v_id);
     perform pg_temp.keep_text('stok_' || v_key, 'smta_scim_' || rpad('matrix' || v_key, 64, 'x'));
   end loop;
+  -- SCIM users and groups, per organization: a group whose member is the first user; the
+  -- second user is in no group.
+  foreach v_key in array array['a', 'b'] loop
+    insert into core.scim_users (organization_id, user_name, role_id)
+    values (tests.id('org_' || v_key), 'matrix.' || v_key, tests.id('team_role')) returning id into v_id;
+    perform pg_temp.keep('scim_user_' || v_key, v_id);
+    insert into core.scim_users (organization_id, user_name, role_id)
+    values (tests.id('org_' || v_key), 'matrix2.' || v_key, tests.id('team_role')) returning id into v_id;
+    perform pg_temp.keep('scim_user_' || v_key || '2', v_id);
+    v_id := tests.create_unit(tests.id('org_' || v_key), 'Matrix SCIM group ' || v_key);
+    insert into core.scim_groups (unit_id, organization_id) values (v_id, tests.id('org_' || v_key));
+    insert into core.scim_group_members (unit_id, scim_user_id, organization_id)
+    values (v_id, tests.id('scim_user_' || v_key), tests.id('org_' || v_key));
+    perform pg_temp.keep('scim_group_' || v_key, v_id);
+  end loop;
   -- Email domains, one verified and one pending per organization (org D's deleted with it).
   foreach v_key in array array['a', 'b', 'd'] loop
     insert into core.organization_domains (organization_id, domain, verification_token, role_id, verified_at)
