@@ -1940,7 +1940,7 @@ Errors: 28000 for a dead token; P0002 when the group is unknown or another organ
 
 comment on function public.claim_provisioned_memberships() is
 $$Joins the caller to the organizations whose identity provider provisioned their verified email through SCIM.
-Binds every pending SCIM user with the caller's verified email (as the platform proves it; nothing for an unverified one) and makes the active ones memberships with their SCIM role and groups. The bridge calls it when a user signs in; the Supabase and OIDC adapters also bind by themselves as the email is confirmed. An organization whose super_admin the caller is, or that has no free seat any more, is left out.
+Binds every pending SCIM user with the caller's verified email (as the platform proves it; nothing for an unverified one) and makes the active ones memberships with their SCIM role and groups. Call it after a user signs in (needed under Payload, whose verified emails only the request's claims prove); the Supabase and OIDC adapters also bind by themselves as the email is confirmed or recorded. An organization whose super_admin the caller is, or that has no free seat any more, is left out.
 Callers: any signed-in user.
 Returns: one row per organization joined (organization_id, organization_name, role); none when nothing was pending.
 Errors: 42501 when not signed in.$$;
