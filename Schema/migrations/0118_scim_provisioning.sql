@@ -28,7 +28,7 @@
 -- The rules:
 --   * a token acts for its own organization only: an id of another organization's user or
 --     group answers exactly as an unknown id (P0002). Every function re-checks that the token is
---     live (not revoked, its organization not deleted) and holds it (FOR SHARE) until the
+--     live (not revoked, its organization not deleted) and holds it (FOR KEY SHARE) until the
 --     transaction ends, so that a revocation waits for calls in flight and nothing happens
 --     after it;
 --   * a provisioned role never exceeds manager (core.role_rank, 0116): manager, team or one of
@@ -347,7 +347,7 @@ $$;
 
 revoke all on function core.audit_row_change() from public;
 
--- core.scim_begin(p_token_id): the live SCIM token with that id, held (FOR SHARE) until the
+-- core.scim_begin(p_token_id): the live SCIM token with that id, held (FOR KEY SHARE) until the
 -- transaction ends, recorded as the actor of this transaction's changes (see
 -- core.scim_request_actors). Called first by every platform.scim_* write. Internal. Raises
 -- 28000 when the token is unknown, revoked, or its organization deleted.
@@ -365,7 +365,9 @@ begin
     join core.organizations as o on o.id = t.organization_id and not o.is_deleted
     where t.id = p_token_id
       and t.revoked_at is null
-    for share of t;
+    -- KEY SHARE: revoke_scim_token's FOR UPDATE waits for this call; authenticate_scim_token's
+    -- update of last_used_at (no key column) does not
+    for key share of t;
     if not found then
         raise exception 'The SCIM token is revoked or unknown'
             using errcode = '28000';

@@ -561,6 +561,10 @@ begin
   delete from core.invitations i where i.organization_id = any (p_orgs);
   delete from core.invitation_links l where l.organization_id = any (p_orgs);
   delete from core.organization_domains d where d.organization_id = any (p_orgs);
+  delete from core.scim_group_members g where g.organization_id = any (p_orgs);
+  delete from core.scim_groups g where g.organization_id = any (p_orgs);
+  delete from core.scim_users s where s.organization_id = any (p_orgs);
+  delete from core.scim_tokens t where t.organization_id = any (p_orgs);
   delete from core.unit_memberships um where um.unit_id = any (v_units) or um.user_id = any (p_users);
   delete from core.unit_meta um where um.id = any (v_units);
   delete from core.units u where u.id = any (v_units);
