@@ -88,6 +88,10 @@ public struct Bridge: Sendable {
             log: RequestLogMiddleware(metrics: metrics, catalog: catalog))
         probes.add(to: router)
         metricsRoute.add(to: router)
+        SCIMHandler(
+            pool: pool, availability: availability, maxBodySize: settings.maxBodySize,
+            rateLimiter: SCIMRateLimiter(perSecond: settings.scimRateLimit, burst: settings.scimRateLimit * 5)
+        ).add(to: router, timeout: settings.requestTimeout)
 
         let server = GuardedHTTP1Channel.server(
             idleTimeout: settings.idleTimeout, headerTimeout: settings.headerTimeout, maxHeaderSize: settings.maxHeaderSize)

@@ -31,6 +31,8 @@ extension Configuration.Key {
     /// The token claim naming the request's active organization (`organization_id`, or a dotted
     /// path such as `app_metadata.organization_id`); unset, only `X-SMTA-Organization` names one.
     public static let organizationClaim = Configuration.Key("organization_claim")
+    /// Requests per second each SCIM token may send, with bursts of five times as many (default 25).
+    public static let scimRateLimit = Configuration.Key("scim_rate_limit")
     /// Stripe's webhook signing secret.
     public static let stripeWebhookSecret = Configuration.Key("stripe_webhook_secret", secret: true)
     /// Lemon Squeezy's webhook signing secret.
@@ -41,7 +43,7 @@ extension BridgeSettings {
     /// Every configuration key the bridge reads.
     public static let configurationKeys: [Configuration.Key] = [
         .host, .port, .adminPort, .poolSize, .requestTimeout, .statementTimeout, .maxBodySize, .idleTimeout, .headerTimeout,
-        .logFormat, .corsOrigins, .idempotencyWindow, .drainTimeout, .organizationClaim,
+        .logFormat, .corsOrigins, .idempotencyWindow, .drainTimeout, .organizationClaim, .scimRateLimit,
         .stripeWebhookSecret, .lemonSqueezyWebhookSecret,
     ]
 }

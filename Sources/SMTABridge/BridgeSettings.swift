@@ -44,6 +44,9 @@ public struct BridgeSettings: Sendable {
     /// How long a graceful shutdown waits for the requests in flight before cancelling them
     /// (default: the request timeout plus 5 seconds).
     public var drainTimeout: Duration
+    /// Requests per second each SCIM token may send (a burst of five times as many is allowed;
+    /// default 25).
+    public var scimRateLimit: Int
 
     /// Creates settings; the defaults suit a bridge in front of one PostgreSQL.
     public init(
@@ -54,7 +57,7 @@ public struct BridgeSettings: Sendable {
         catalogRefreshInterval: Duration = .seconds(10), secretsKey: String? = nil,
         stripeWebhookSecrets: [String] = [], lemonSqueezyWebhookSecrets: [String] = [],
         corsOrigins: [String] = [], allowsAnonymousUsers: Bool = false, idempotencyWindow: Duration = .seconds(86400),
-        drainTimeout: Duration? = nil, organizationClaim: String? = nil
+        drainTimeout: Duration? = nil, organizationClaim: String? = nil, scimRateLimit: Int = 25
     ) {
         self.host = host
         self.port = port
@@ -75,6 +78,7 @@ public struct BridgeSettings: Sendable {
         self.idempotencyWindow = idempotencyWindow
         self.drainTimeout = drainTimeout ?? requestTimeout + .seconds(5)
         self.organizationClaim = organizationClaim
+        self.scimRateLimit = scimRateLimit
     }
 
     /// Reads `SMTA_HOST`, `SMTA_PORT`, `SMTA_ADMIN_PORT`, `SMTA_POOL_SIZE`, `SMTA_REQUEST_TIMEOUT`,
@@ -83,7 +87,7 @@ public struct BridgeSettings: Sendable {
     /// secrets (`SMTA_STRIPE_WEBHOOK_SECRET`, `SMTA_LEMONSQUEEZY_WEBHOOK_SECRET`: one secret, or
     /// several separated by commas while one is being rolled), `SMTA_CORS_ORIGINS` and
     /// `SMTA_ALLOW_ANONYMOUS_USERS`, `SMTA_IDEMPOTENCY_WINDOW`, `SMTA_DRAIN_TIMEOUT` and
-    /// `SMTA_ORGANIZATION_CLAIM`.
+    /// `SMTA_ORGANIZATION_CLAIM` and `SMTA_SCIM_RATE_LIMIT`.
     /// - Throws: `ConfigurationError` naming the key whose value is out of range.
     public init(configuration: Configuration) throws(ConfigurationError) {
         self.init()
@@ -117,6 +121,7 @@ public struct BridgeSettings: Sendable {
         idempotencyWindow = .seconds(try configuration.integer(.idempotencyWindow, in: 1...2_592_000, default: 86400))
         let defaultDrain = Double(requestTimeout.components.seconds) + Double(requestTimeout.components.attoseconds) / 1e18 + 5
         drainTimeout = .milliseconds(Int64(try configuration.number(.drainTimeout, in: 0.1...3600, default: defaultDrain) * 1000))
+        scimRateLimit = try configuration.integer(.scimRateLimit, in: 1...10_000, default: scimRateLimit)
         if let claim = configuration[.organizationClaim]?.trimmingCharacters(in: .whitespaces), !claim.isEmpty {
             guard claim.split(separator: ".", omittingEmptySubsequences: false).allSatisfy({ !$0.isEmpty }), claim.count <= 200 else {
                 throw ConfigurationError(
