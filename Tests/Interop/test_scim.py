@@ -41,6 +41,7 @@ SCIM_TABLES = (
 bridge = None
 database = None
 tokens = None
+open_clients = []
 
 
 def setUpModule():
@@ -68,6 +69,8 @@ def tearDownModule():
     for token in Organization.tokens:
         if token in log or token.removeprefix("smta_scim_") in log:
             raise AssertionError("the bridge's log contains a SCIM token")
+    while open_clients:
+        open_clients.pop().close()
     database.execute("drop table if exists auth.users")
 
 
@@ -112,7 +115,10 @@ class Organization:
         assert reply.status == 200, reply
         self.id = reply.json()[0]["id"]
         if seat_limit is not None:
-            database.execute("update core.organizations set seat_limit = %s where id = %s::uuid", (seat_limit, self.id))
+            # What a platform operator's plan override sets (platform.organization_member_limit).
+            database.execute(
+                "insert into platform.platform_subscription_overrides (organization_id, plan_override, features, reason) "
+                "values (%s::uuid, '', jsonb_build_object('max_members', %s::int), 'SCIM seat test')", (self.id, seat_limit))
         reply = self.owner.rpc("create_scim_token", {"p_org_id": self.id, "p_label": f"Okta {name}"})
         assert reply.status == 200, reply
         self.token_id = reply.json()[0]["id"]
@@ -127,6 +133,7 @@ class Organization:
     def client(self):
         """scim2-client's synchronous client, discovered from the bridge's own documents."""
         http = httpx2.Client(base_url=bridge.url + "/scim/v2", headers={"Authorization": f"Bearer {self.token}"}, timeout=10)
+        open_clients.append(http)
         client = SyncSCIMClient(http)
         client.discover()
         return client
@@ -143,6 +150,251 @@ class ConformanceTests(BridgeTestCase):
         print(f"\nscim2-tester: {sum(r.status == Status.SUCCESS for r in results)} passed, {len(skipped)} kinds skipped")
         for line in skipped:
             print(f"  skipped {line}")
+
+
+class SCIMTestCase(BridgeTestCase):
+    def assertSCIMError(self, reply, status, scim_type=None):
+        """``reply`` is ``status`` with RFC 7644's error body."""
+        self.assertEqual(reply.status, status, reply)
+        self.assertTrue(reply.headers.get("content-type", "").startswith("application/scim+json"), reply.headers)
+        body = reply.json()
+        self.assertEqual(body["schemas"], ["urn:ietf:params:scim:api:messages:2.0:Error"], body)
+        self.assertEqual(body["status"], str(status), body)
+        self.assertEqual(body.get("scimType"), scim_type, body)
+        return body
+
+    def member_rows(self, organization):
+        """(user id, live?) of every membership of ``organization``."""
+        return {(str(user), not deleted) for user, deleted in database.rows(
+            "select user_id, is_deleted from core.memberships where organization_id = %s::uuid", (organization.id,))}
+
+    def live_unit_members(self, unit_id):
+        return {str(user) for (user,) in database.rows(
+            "select user_id from core.unit_memberships where unit_id = %s::uuid and not is_deleted", (unit_id,))}
+
+
+class ProvisioningTests(SCIMTestCase):
+    def test_an_okta_style_sequence_leaves_exactly_the_expected_memberships_and_units(self):
+        organization = Organization("Okta sequence")
+        client = organization.client()
+        user_model, group_model = client.get_resource_model("User"), client.get_resource_model("Group")
+        ada, bob = Person("ada"), Person("bob")
+        ada.sign_in()  # ada has an account already; bob signs in later
+
+        created_ada = client.create(user_model(user_name=ada.email, display_name="Ada", active=True))
+        created_bob = client.create(user_model(user_name=bob.email, display_name="Bob", active=True))
+        self.assertEqual(self.member_rows(organization), {(organization.owner.id, True), (ada.id, True)},
+                         "ada binds at once; bob stays pending until he signs in")
+        self.assertIsNone(database.value("select user_id from core.scim_users where id = %s::uuid", (created_bob.id,)))
+
+        group = client.create(group_model(display_name="Engineering",
+                                          members=[{"value": created_ada.id}, {"value": created_bob.id}]))
+        self.assertEqual(database.value("select name from core.units where id = %s::uuid", (group.id,)), "Engineering")
+        self.assertEqual(self.live_unit_members(group.id), {ada.id})
+
+        bob.sign_in()  # GoTrue writes auth.users with the confirmed address: bob binds
+        self.assertIn((bob.id, True), self.member_rows(organization))
+        self.assertEqual(self.live_unit_members(group.id), {ada.id, bob.id})
+        self.assertIn(organization.id, ada.organizations())
+
+        # Okta deactivates with a replace without path; the gate sees it on the very next call.
+        reply = organization.scim("PATCH", f"/Users/{created_ada.id}", {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "value": {"active": False}}]})
+        self.assertEqual(reply.status, 200, reply)
+        self.assertFalse(reply.json()["active"])
+        self.assertNotIn(organization.id, ada.organizations())
+        narrowed = ada.rpc("list_my_organizations", organization=organization.id)
+        self.assertEqual(narrowed.status, 403, narrowed)
+
+        # Okta renames a group with its id in the value, and removes a member by filter.
+        reply = organization.scim("PATCH", f"/Groups/{group.id}", {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "value": {"id": group.id, "displayName": "Platform"}}]})
+        self.assertEqual(reply.status, 200, reply)
+        reply = organization.scim("PATCH", f"/Groups/{group.id}", {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "remove", "path": f'members[value eq "{created_bob.id}"]'}]})
+        self.assertEqual(reply.status, 200, reply)
+        self.assertEqual([m["value"] for m in reply.json()["members"]], [created_ada.id])
+
+        self.assertEqual(self.member_rows(organization), {(organization.owner.id, True), (ada.id, False), (bob.id, True)})
+        self.assertEqual(database.value("select name from core.units where id = %s::uuid", (group.id,)), "Platform")
+        self.assertEqual(self.live_unit_members(group.id), set(), "ada is inactive, bob left the group")
+        self.assertIn(organization.id, bob.organizations())
+
+        # Entra ID re-activates with a capitalised op and a string boolean: ada is back, in her group too.
+        reply = organization.scim("PATCH", f"/Users/{created_ada.id}", {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "Replace", "path": "active", "value": "True"}]})
+        self.assertEqual(reply.status, 200, reply)
+        self.assertIn(organization.id, ada.organizations())
+        self.assertEqual(self.live_unit_members(group.id), {ada.id})
+
+        # Everything SCIM changed names the token as its actor.
+        actors = database.rows(
+            "select distinct metadata->'actor'->>'label' from core.audit_logs "
+            "where organization_id = %s::uuid and actor_id = %s::uuid", (organization.id, organization.token_id))
+        self.assertEqual(actors, [("Okta Okta sequence",)])
+
+    def test_filters_and_paging_answer_as_identity_providers_ask(self):
+        organization = Organization("Filters")
+        people = [Person(f"p{i}") for i in range(5)]
+        ids = []
+        for index, person in enumerate(people):
+            reply = organization.scim("POST", "/Users", {
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": person.email,
+                "externalId": f"ext-{index}", "name": {"givenName": f"Given{index}"}, "active": index % 2 == 0})
+            self.assertEqual(reply.status, 201, reply)
+            self.assertEqual(reply.headers["location"], reply.json()["meta"]["location"])
+            ids.append(reply.json()["id"])
+
+        def listed(query):
+            reply = organization.scim("GET", "/Users?" + query)
+            self.assertEqual(reply.status, 200, reply)
+            return reply.json()
+
+        found = listed(f'filter=userName eq "{people[2].email.upper()}"'.replace(" ", "%20").replace('"', "%22"))
+        self.assertEqual([r["id"] for r in found["Resources"]], [ids[2]], "userName compares case-insensitively")
+        self.assertEqual(listed('filter=externalId%20eq%20%22EXT-1%22')["totalResults"], 0, "externalId is case-exact")
+        self.assertEqual(listed('filter=active%20eq%20false%20and%20name.givenName%20sw%20%22given%22')["totalResults"], 2)
+        self.assertEqual(listed('filter=emails%20co%20%22p4.%22%20or%20externalId%20eq%20%22ext-0%22')["totalResults"], 2)
+        page = listed("startIndex=2&count=2")
+        self.assertEqual((page["totalResults"], page["startIndex"], page["itemsPerPage"]), (5, 2, 2))
+        self.assertEqual([r["id"] for r in page["Resources"]], ids[1:3])
+        past = listed("startIndex=9&count=2")
+        self.assertEqual((past["totalResults"], past["Resources"]), (5, []))
+        projected = listed("attributes=userName&count=1")["Resources"][0]
+        self.assertEqual(set(projected), {"schemas", "id", "userName"})
+
+        for query, kind in [("filter=userName%20like%20%22x%22", "invalidFilter"), ("filter=password%20eq%20%22x%22", "invalidFilter"),
+                            ("count=many", "invalidValue")]:
+            self.assertSCIMError(organization.scim("GET", "/Users?" + query), 400, kind)
+
+    def test_an_etag_guards_a_change_against_a_stale_copy(self):
+        organization = Organization("ETags")
+        reply = organization.scim("POST", "/Users", {"userName": Person("e").email})
+        user_id, etag = reply.json()["id"], reply.headers["etag"]
+        self.assertEqual(etag, 'W/"1"')
+        patch = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                 "Operations": [{"op": "replace", "path": "displayName", "value": "First"}]}
+        reply = organization.scim("PATCH", f"/Users/{user_id}", patch, headers={"If-Match": etag})
+        self.assertEqual((reply.status, reply.headers["etag"]), (200, 'W/"2"'), reply)
+        before = database.fingerprint(SCIM_TABLES)
+        stale = organization.scim("PATCH", f"/Users/{user_id}", patch, headers={"If-Match": etag})
+        self.assertSCIMError(stale, 412)
+        self.assertSCIMError(organization.scim("DELETE", f"/Users/{user_id}", headers={"If-Match": etag}), 412)
+        self.assertUnchanged(database, before, "changes sent with a stale ETag")
+
+
+class RefusalTests(SCIMTestCase):
+    def test_a_token_never_reaches_another_organizations_users_or_groups(self):
+        first, second = Organization("First"), Organization("Second")
+        reply = first.scim("POST", "/Users", {"userName": Person("f").email})
+        user_id = reply.json()["id"]
+        group_id = first.scim("POST", "/Groups", {"displayName": "First's team", "members": [{"value": user_id}]}).json()["id"]
+
+        before = database.fingerprint(SCIM_TABLES)
+        patch = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                 "Operations": [{"op": "replace", "path": "active", "value": False}]}
+        for method, path, body in [
+            ("GET", f"/Users/{user_id}", None), ("PUT", f"/Users/{user_id}", {"userName": "taken@example.com"}),
+            ("PATCH", f"/Users/{user_id}", patch), ("DELETE", f"/Users/{user_id}", None),
+            ("GET", f"/Groups/{group_id}", None), ("DELETE", f"/Groups/{group_id}", None),
+            ("PATCH", f"/Groups/{group_id}", {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                                              "Operations": [{"op": "replace", "path": "displayName", "value": "Mine"}]}),
+        ]:
+            self.assertSCIMError(second.scim(method, path, body), 404)
+        # Nor as a member of its own group.
+        reply = second.scim("POST", "/Groups", {"displayName": "Second's team", "members": [{"value": user_id}]})
+        self.assertSCIMError(reply, 404)
+        self.assertEqual(second.scim("GET", "/Users").json()["totalResults"], 0)
+        self.assertEqual(second.scim("GET", "/Groups").json()["totalResults"], 0)
+        self.assertUnchanged(database, before, "another organization's token")
+
+    def test_no_token_a_wrong_token_and_a_revoked_token_are_refused_without_a_change(self):
+        organization = Organization("Revoked")
+        before = database.fingerprint(SCIM_TABLES)
+        body = {"userName": Person("r").email}
+        for headers in [{}, {"Authorization": "Basic dXNlcjpwYXNz"}, {"Authorization": "Bearer smta_scim_" + "A" * 64},
+                        {"Authorization": "Bearer " + organization.token[:-1]}]:
+            reply = call(bridge.url, "POST", "/scim/v2/Users", body, headers)
+            self.assertSCIMError(reply, 401)
+            self.assertIn("Bearer", reply.headers.get("www-authenticate", ""))
+        reply = organization.owner.rpc("revoke_scim_token", {"p_token_id": organization.token_id})
+        self.assertEqual(reply.status, 204, reply)
+        self.assertSCIMError(organization.scim("POST", "/Users", body), 401)
+        self.assertSCIMError(organization.scim("GET", "/Users"), 401)
+        after_revoke = database.fingerprint(SCIM_TABLES)
+        self.assertEqual(before["core.memberships"], after_revoke["core.memberships"])
+        self.assertEqual(before["core.scim_users"], after_revoke["core.scim_users"])
+
+    def test_scim_never_makes_a_super_admin_nor_touches_the_owner(self):
+        organization = Organization("Owner")
+        before = database.fingerprint(SCIM_TABLES)
+        extension = "urn:ietf:params:scim:schemas:extension:smta:2.0:User"
+        for role in ["super_admin"]:
+            reply = organization.scim("POST", "/Users", {"userName": Person("s").email, extension: {"role": role}})
+            self.assertSCIMError(reply, 403)
+        self.assertSCIMError(organization.scim("POST", "/Users", {"userName": Person("u").email, extension: {"role": "no such role"}}),
+                             400, "invalidValue")
+        self.assertSCIMError(organization.scim("POST", "/Users", {"userName": organization.owner.email}), 403)
+        self.assertUnchanged(database, before, "provisioning a super_admin or the owner")
+
+        manager = organization.scim("POST", "/Users", {"userName": Person("m").email, extension: {"role": "manager"}})
+        self.assertEqual(manager.status, 201, manager)
+        self.assertEqual(manager.json()[extension], {"role": "manager"})
+
+    def test_the_seat_limit_holds_for_pending_users(self):
+        organization = Organization("Seats", seat_limit=2)
+        self.assertEqual(organization.scim("POST", "/Users", {"userName": Person("one").email}).status, 201)
+        before = database.fingerprint(SCIM_TABLES)
+        reply = organization.scim("POST", "/Users", {"userName": Person("two").email})
+        body = self.assertSCIMError(reply, 403)
+        self.assertIn("seat limit", body["detail"])
+        self.assertUnchanged(database, before, "a provisioning past the seat limit")
+
+    def test_an_unverified_email_never_binds_a_provisioned_address(self):
+        organization = Organization("Unverified")
+        mallory = Person("mallory")
+        reply = organization.scim("POST", "/Users", {"userName": mallory.email})
+        scim_id = reply.json()["id"]
+        mallory.sign_in(confirmed=False)  # signed up with the address, never confirmed it
+        self.assertIsNone(database.value("select user_id from core.scim_users where id = %s::uuid", (scim_id,)))
+        self.assertNotIn(organization.id, mallory.organizations())
+        claimed = mallory.rpc("claim_provisioned_memberships")
+        self.assertEqual((claimed.status, claimed.json()), (200, []), claimed)
+        self.assertNotIn((mallory.id, True), self.member_rows(organization))
+
+        mallory.sign_in(confirmed=True)
+        self.assertIn(organization.id, mallory.organizations())
+
+    def test_requests_past_a_tokens_rate_limit_are_refused_with_retry_after(self):
+        organization = Organization("Limited")
+        limited = Bridge("scim-limited", {**bridge.settings, "SMTA_SCIM_RATE_LIMIT": "1"}).start()
+        try:
+            limited.wait_for_health(200)
+            headers = {"Authorization": f"Bearer {organization.token}"}
+            statuses = [call(limited.url, "GET", "/scim/v2/Users", None, headers) for _ in range(8)]
+            self.assertEqual([reply.status for reply in statuses[:5]], [200] * 5, "a burst of five is admitted")
+            refused = [reply for reply in statuses if reply.status == 429]
+            self.assertTrue(refused, [reply.status for reply in statuses])
+            self.assertSCIMError(refused[0], 429)
+            self.assertTrue(refused[0].headers.get("retry-after", "").isdigit())
+            other = Organization("Not limited")
+            self.assertEqual(call(limited.url, "GET", "/scim/v2/Users", None,
+                                  {"Authorization": f"Bearer {other.token}"}).status, 200, "the limit is per token")
+        finally:
+            limited.stop(signal.SIGTERM)
+
+    def test_unknown_paths_and_methods_answer_scim_errors(self):
+        organization = Organization("Paths")
+        self.assertSCIMError(organization.scim("GET", "/Nope"), 404)
+        self.assertSCIMError(organization.scim("GET", "/Users/not-a-uuid"), 404)
+        self.assertSCIMError(organization.scim("DELETE", "/Schemas"), 405)
+        self.assertSCIMError(organization.scim("POST", "/Bulk", {}), 501)
+        self.assertSCIMError(organization.scim("POST", "/Users", "not json"), 400, "invalidSyntax")
+        self.assertSCIMError(organization.scim("PATCH", f"/Users/{uuid.uuid4()}", {"Operations": []}), 400, "invalidSyntax")
 
 
 if __name__ == "__main__":

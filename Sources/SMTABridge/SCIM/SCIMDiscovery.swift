@@ -59,8 +59,7 @@ enum SCIMDiscovery {
             ("schema", .string(schema)),
         ]
         if !extensions.isEmpty {
-            // Required: every resource returned carries it (a request without it gets its defaults).
-            members.append(("schemaExtensions", .array(extensions.map { .object([("schema", .string($0)), ("required", .bool(true))]) })))
+            members.append(("schemaExtensions", .array(extensions.map { .object([("schema", .string($0)), ("required", .bool(false))]) })))
         }
         members.append(("meta", .object([("resourceType", .string("ResourceType")), ("location", .string("\(base)/ResourceTypes/\(id)"))])))
         return .object(members)
@@ -87,8 +86,8 @@ enum SCIMDiscovery {
             ], description: "The groups the person belongs to (change them through /Groups)"),
         ])
         let userExtension = schema(id: userExtensionSchema, name: "SMTA User", description: "SMTA's attributes of a member", base: base, attributes: [
-            attribute("role", required: true, canonicalValues: ["team", "manager"],
-                      description: "The organization role: team (when not sent), manager or one of the organization's own roles no higher; never super_admin"),
+            attribute("role", canonicalValues: ["manager"],
+                      description: "The organization role: manager or one of the organization's own roles no higher, never super_admin; unassigned, the default role team (which is never returned)"),
         ])
         let group = schema(id: groupSchema, name: "Group", description: "A unit of the organization", base: base, attributes: [
             attribute("displayName", required: true, description: "The unit's name"),

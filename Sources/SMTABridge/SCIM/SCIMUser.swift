@@ -56,7 +56,10 @@ struct SCIMUser: Sendable {
     /// What PATCH needs to know of a User.
     static let patchResource = SCIMPatch.Resource(
         schema: SCIMDiscovery.userSchema.lowercased(), extensions: [SCIMDiscovery.userExtensionSchema.lowercased()],
-        multiValued: ["emails", "groups"], required: ["username", "active", "role"])
+        multiValued: ["emails", "groups"], required: ["username", "active"])
+
+    /// The role a User has when none is given (`role` unassigned).
+    static let defaultRole = "team"
 
     /// The resource's JSON; `base` is the SCIM endpoints' URL (`…/scim/v2`).
     func document(base: String) -> SCIMJSON {
@@ -66,7 +69,7 @@ struct SCIMUser: Sendable {
             name = .compactObject([("givenName", givenName.map(SCIMJSON.string)), ("familyName", familyName.map(SCIMJSON.string))])
         }
         return .compactObject([
-            ("schemas", .array([.string(SCIMDiscovery.userSchema), .string(SCIMDiscovery.userExtensionSchema)])),
+            ("schemas", .array([.string(SCIMDiscovery.userSchema)] + (role == Self.defaultRole ? [] : [.string(SCIMDiscovery.userExtensionSchema)]))),
             ("id", .string(id.uuidString.lowercased())),
             ("externalId", externalID.map(SCIMJSON.string)),
             ("userName", .string(userName)),
@@ -77,7 +80,8 @@ struct SCIMUser: Sendable {
             ("groups", groupIDs.isEmpty ? nil : .array(groupIDs.map { group in
                 .object([("value", .string(group.uuidString.lowercased())), ("$ref", .string("\(base)/Groups/\(group.uuidString.lowercased())"))])
             })),
-            (SCIMDiscovery.userExtensionSchema, .object([("role", .string(role))])),
+            // The default role is the unassigned one: a member with it carries no extension.
+            (SCIMDiscovery.userExtensionSchema, role == Self.defaultRole ? nil : .object([("role", .string(role))])),
             ("meta", SCIMMeta.document(resourceType: "User", created: created, lastModified: lastModified, version: version, location: location)),
         ])
     }
