@@ -19,6 +19,8 @@ import SMTASupabase
 ///   bridge's own body (``HTTPFloor``), driven by `wrk` like the bridge;
 /// - **Swift client floor**: the bridge's statement, with its bound parameters, sent through
 ///   SMTACore's `Gate` over a PostgresNIO pool by tasks of this process (``ClientFloor``);
+/// - **SwiftNIO's HTTP floor**: the same answer from a bare SwiftNIO pipeline, in the channel
+///   handler, with no task per request (``NIOHTTPFloor``): how low HTTP goes beneath Hummingbird;
 /// - **pgbench** (libpq) sending (a) that statement and (b) the four-statement transaction a
 ///   client would write by hand (BEGIN; the role and claim settings; the call; COMMIT).
 ///
@@ -156,6 +158,8 @@ struct BridgeBenchmark: AsyncParsableCommand {
         }
         let floor = try await HTTPFloor.start(path: path, body: ByteBuffer(string: body.body))
         defer { floor.server.cancel() }
+        let nioFloor = try await NIOHTTPFloor.start(path: path, body: ByteBuffer(string: body.body))
+        defer { nioFloor.channel.close(promise: nil) }
         let clientFloor = ClientFloor(
             url: url, identity: Identity(userID: userID, email: "bench@example.com", role: .authenticated, claimsJSON: claims, source: "supabase"),
             statement: statement, clients: clients)
@@ -177,6 +181,9 @@ struct BridgeBenchmark: AsyncParsableCommand {
                 try await offLoop {
                     try LoadTools.pgbench(binary: pgbench, url: databaseURL, script: handWritten, clients: clients, seconds: seconds, folder: folder)
                 }
+            },
+            Load(name: "HTTP floor: SwiftNIO alone, fixed body") {
+                try await offLoop { try LoadTools.wrk(url: "http://127.0.0.1:\(nioFloor.port)\(path)", header: header, connections: clients, seconds: seconds) }
             },
         ]
         var runs = Array(repeating: [Measured](), count: loads.count)
