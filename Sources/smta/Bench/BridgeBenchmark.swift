@@ -19,8 +19,10 @@ import SMTASupabase
 ///   bridge's own body (``HTTPFloor``), driven by `wrk` like the bridge;
 /// - **Swift client floor**: the bridge's statement, with its bound parameters, sent through
 ///   SMTACore's `Gate` over a PostgresNIO pool by tasks of this process (``ClientFloor``);
-/// - **SwiftNIO's HTTP floor**: the same answer from a bare SwiftNIO pipeline, in the channel
-///   handler, with no task per request (``NIOHTTPFloor``): how low HTTP goes beneath Hummingbird;
+/// - **the event-loop floors**, how low each side goes beneath the bridge's stack: PostgresNIO's
+///   future API sending pgbench's statement from each call's completion on the connection's
+///   event loop (``EventLoopClientFloor``), and the same HTTP answer from a bare SwiftNIO
+///   pipeline in its channel handler (``NIOHTTPFloor``), neither with a task per request;
 /// - **pgbench** (libpq) sending (a) that statement and (b) the four-statement transaction a
 ///   client would write by hand (BEGIN; the role and claim settings; the call; COMMIT).
 ///
@@ -152,7 +154,7 @@ struct BridgeBenchmark: AsyncParsableCommand {
 
         // Warm up: the catalog, the pool, the server's caches; the bridge's body for the floor.
         _ = try await offLoop { try LoadTools.wrk(url: "http://127.0.0.1:\(port)\(path)", header: header, connections: clients, seconds: 2) }
-        let body = try await HTTPProbe.send(.GET, port: port, path: path, headers: [("Authorization", "Bearer \(token)")], limit: .seconds(5))
+        let body = await HTTPProbe.send(.GET, port: port, path: path, headers: [("Authorization", "Bearer \(token)")], limit: .seconds(5))
         guard body.status == 200 else {
             throw LoadTools.BenchmarkFailure("the bridge answered \(body.status) \(body.body)")
         }
@@ -181,6 +183,9 @@ struct BridgeBenchmark: AsyncParsableCommand {
                 try await offLoop {
                     try LoadTools.pgbench(binary: pgbench, url: databaseURL, script: handWritten, clients: clients, seconds: seconds, folder: folder)
                 }
+            },
+            Load(name: "client floor: PostgresNIO futures") {
+                try await EventLoopClientFloor(url: url, statement: direct, clients: clients).run(seconds: seconds)
             },
             Load(name: "HTTP floor: SwiftNIO alone, fixed body") {
                 try await offLoop { try LoadTools.wrk(url: "http://127.0.0.1:\(nioFloor.port)\(path)", header: header, connections: clients, seconds: seconds) }
