@@ -384,6 +384,35 @@ class RefusalTests(SCIMTestCase):
         self.assertEqual([row["organization_id"] for row in claimed.json()], [organization.id], claimed)
         self.assertIn(organization.id, mallory.organizations())
 
+    def test_an_address_outside_the_verified_domains_waits_for_its_holders_consent(self):
+        organization = Organization("Consent")
+        domain = organization.verified_domain()
+        vic, cora = Person("vic"), Person("cora", f"cora@{domain}")  # vic@example.com: not the company's
+        vic.sign_in()  # a customer of the platform already
+        reply = organization.scim("POST", "/Users", {"userName": vic.email})
+        self.assertEqual(reply.status, 201, reply)
+        scim_id = reply.json()["id"]
+        self.assertEqual(organization.scim("POST", "/Users", {"userName": cora.email}).status, 201)
+        self.assertIsNone(database.value("select user_id from core.scim_users where id = %s::uuid", (scim_id,)),
+                          "not bound at once")
+        before = database.fingerprint(("core.memberships", "core.scim_users"))
+        vic.sign_in()
+        self.assertUnchanged(database, before, "the sign-in of an address outside the verified domains")
+        self.assertNotIn(organization.id, vic.organizations())
+
+        cora.sign_in()
+        self.assertIn(organization.id, cora.organizations(), "the company's own address binds at sign-in")
+        self.assertEqual(cora.rpc("list_provisioned_memberships").json(), [])
+        eve = Person("eve")
+        eve.sign_in()
+        self.assertEqual(eve.rpc("list_provisioned_memberships").json(), [], "nothing for anyone else")
+
+        waiting = vic.rpc("list_provisioned_memberships")
+        self.assertEqual((waiting.status, [row["organization_id"] for row in waiting.json()]), (200, [organization.id]), waiting)
+        claimed = vic.rpc("claim_provisioned_memberships")
+        self.assertEqual([(row["organization_id"], row["role"]) for row in claimed.json()], [(organization.id, "team")], claimed)
+        self.assertIn(organization.id, vic.organizations())
+
     def test_requests_past_a_tokens_rate_limit_are_refused_with_retry_after(self):
         organization = Organization("Limited")
         limited = Bridge("scim-limited", {**bridge.settings, "SMTA_SCIM_RATE_LIMIT": "1"}).start()
