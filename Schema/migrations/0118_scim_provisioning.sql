@@ -11,10 +11,20 @@
 --     what binds it to an SMTA user: once bound (user_id set), an active SCIM user holds a live
 --     membership of the organization with the SCIM role; before that it is pending;
 --   * a pending SCIM user binds — with no invitation step — to the SMTA user whose email the
---     platform has VERIFIED to be that address: at once when the provisioning names an address
---     the database already knows verified (core.find_verified_user, which each adapter
---     defines), else when that user signs in (the adapters' triggers, or
---     public.claim_provisioned_memberships, which the bridge calls for the signed-in user);
+--     platform has VERIFIED to be that address, and only with that person's consent unless the
+--     address is the organization's own. Automatically, when the address's domain is one of
+--     the organization's VERIFIED domains (core.organization_domains, 0114: exactly that
+--     domain): at once when the provisioning names an address the database already knows
+--     verified (core.find_verified_user, which each adapter defines), else when that user signs
+--     in (the adapters' triggers; under Payload, which has none, the bridge's
+--     claim_provisioned_memberships(p_within_verified_domains => true)). Any other address
+--     stays pending until the person consents by calling public.claim_provisioned_memberships()
+--     themself (public.list_provisioned_memberships shows them what is waiting). Otherwise a
+--     super_admin could provision victim@gmail.com and silently make another customer of the
+--     platform a member (their profile shown to the organization, their account's existence
+--     revealed): invitations need acceptance and domain joins the user's own call, and SCIM is
+--     no path around that. An identity provider provisioning its own company's addresses, SCIM's
+--     real use, proves the company's hold on them by the domain's DNS verification;
 --   * active = false, or DELETE, ends the membership at once (soft delete, with the user's unit
 --     memberships, as remove_member_from_organization does): the gate sees it on the next
 --     statement. Re-activation restores it, with the unit memberships of its groups, and must
@@ -53,12 +63,14 @@
 --     one address would bind to the same person);
 --   * once bound, a SCIM user stays bound to that SMTA user: a later email change is recorded,
 --     not re-bound (a directory renaming an address does not hand the seat to someone else);
---   * an existing member the identity provider provisions is adopted: their membership takes
---     the SCIM role, and loses any expiry (the identity provider governs it from then on);
+--   * an existing member the identity provider provisions is adopted when the SCIM user binds
+--     (automatically in a verified domain, else by their claim, as for anyone): their
+--     membership takes the SCIM role, and loses any expiry (the identity provider governs it
+--     from then on);
 --   * a member the organization removed through the API stays removed until the identity
 --     provider changes the SCIM user's active state or role (then the SCIM state is applied);
---   * SCIM memberships are consented (core.memberships.consented_at): the organization named the
---     very address itself, from its own directory;
+--   * SCIM memberships are consented (core.memberships.consented_at): either the address is in
+--     a domain the organization verified, named by its own directory, or its holder claimed it;
 --   * the version (ETag) grows with every change of the resource; a Group's with every change of
 --     its name, externalId or members.
 
@@ -705,15 +717,41 @@ $$;
 
 revoke all on function core.scim_sync_membership(core.scim_users, uuid) from public, anon, authenticated, app_user;
 
--- core.bind_scim_users(p_user_id, p_verified_email): binds every pending SCIM user of a live
--- organization whose email is this address to the SMTA user p_user_id, and gives the active
--- ones their membership (and unit memberships); returns the organizations joined. The caller
--- vouches that the platform verified the address for that user: only the adapters' sign-in
--- paths and public.claim_provisioned_memberships call it. Skipped, left pending: an
--- organization whose super_admin the user is, one where another SCIM user is already bound to
--- them, and one where binding is refused (no free seat any more: a plan that shrank). Internal.
--- Raises nothing of its own.
-create or replace function core.bind_scim_users(p_user_id uuid, p_verified_email text)
+-- core.scim_binds_automatically(p_org_id, p_email): may a pending SCIM user of the
+-- organization with this (lowercase) address bind without its holder's consent? Only when the
+-- address's domain is exactly one of the organization's verified domains
+-- (core.organization_domains with verified_at set; a pending claim does not count, a subdomain
+-- is another domain): the company's own addresses, the domain proven its by DNS. Internal.
+-- Raises nothing.
+create or replace function core.scim_binds_automatically(p_org_id uuid, p_email text)
+returns boolean
+language sql
+stable
+set search_path = ''
+as $$
+    select exists (
+        select 1 from core.organization_domains as d
+        where d.organization_id = p_org_id
+          and d.verified_at is not null
+          and d.domain = pg_catalog.split_part(pg_catalog.lower(p_email), '@', 2)
+    );
+$$;
+
+revoke all on function core.scim_binds_automatically(uuid, text) from public, anon, authenticated, app_user;
+
+-- core.bind_scim_users(p_user_id, p_verified_email, p_consented): binds the pending SCIM users
+-- of live organizations whose email is this address to the SMTA user p_user_id, and gives the
+-- active ones their membership (and unit memberships); returns the organizations joined. The
+-- caller vouches that the platform verified the address for that user: only the adapters'
+-- sign-in paths and public.claim_provisioned_memberships call it. p_consented: true only when
+-- the user asked for it themself (claim_provisioned_memberships()): every pending SCIM user of
+-- the address binds; false (the adapters' triggers, the bridge's binding at a Payload sign-in)
+-- binds only those in one of their organization's verified domains
+-- (core.scim_binds_automatically), the rest waiting for the user's claim. Skipped, left
+-- pending: an organization whose super_admin the user is, one where another SCIM user is
+-- already bound to them, and one where binding is refused (no free seat any more: a plan that
+-- shrank). Internal. Raises nothing of its own.
+create or replace function core.bind_scim_users(p_user_id uuid, p_verified_email text, p_consented boolean)
 returns setof uuid
 language plpgsql
 security definer
@@ -733,6 +771,7 @@ begin
         join core.organizations as o on o.id = s.organization_id and not o.is_deleted
         where s.email = v_email
           and s.user_id is null
+          and (p_consented is true or core.scim_binds_automatically(s.organization_id, s.email))
         order by s.organization_id
         for update of s
     loop
@@ -760,13 +799,21 @@ begin
 end
 $$;
 
-revoke all on function core.bind_scim_users(uuid, text) from public, anon, authenticated, app_user;
+revoke all on function core.bind_scim_users(uuid, text, boolean) from public, anon, authenticated, app_user;
 
--- public.claim_provisioned_memberships(): binds the signed-in caller to the SCIM users
--- provisioned for their verified email (core.current_user_verified_email) and returns the
--- organizations they joined. Nothing for an email the adapter cannot show verified. Any
--- signed-in user. Raises 42501 when not signed in.
-create or replace function public.claim_provisioned_memberships()
+-- public.claim_provisioned_memberships(p_within_verified_domains default false): binds the
+-- signed-in caller to the SCIM users provisioned for their verified email
+-- (core.current_user_verified_email) and returns the organizations they joined. Nothing for an
+-- email the adapter cannot show verified. Two uses:
+--   * the user's consent (p_within_verified_domains false, the default): an app calls it when
+--     the user accepts what public.list_provisioned_memberships showed them; every pending SCIM
+--     user of their address binds, in a verified domain or not;
+--   * automatic binding at sign-in where the database has no trigger to do it (Payload): the
+--     bridge calls it as the user, with true, on the first request of each new session; only
+--     what the Supabase and OIDC triggers would bind binds (the address in one of the
+--     provisioning organization's verified domains), the rest waits for the user's consent.
+-- Any signed-in user. Raises 42501 when not signed in.
+create or replace function public.claim_provisioned_memberships(p_within_verified_domains boolean default false)
 returns table (
     organization_id uuid,
     organization_name text,
@@ -779,13 +826,15 @@ as $$
 declare
     v_user_id uuid := core.require_user_id();
     v_email constant text := core.current_user_verified_email();
+    -- null reads as the narrower answer: consent is given by saying so
+    v_consented constant boolean := p_within_verified_domains is false;
     v_joined uuid[];
 begin
     if v_email is null then
         return;
     end if;
     -- Bound first, read after: a query does not see what a function inside it wrote.
-    v_joined := array(select b.id from core.bind_scim_users(v_user_id, v_email) as b (id));
+    v_joined := array(select b.id from core.bind_scim_users(v_user_id, v_email, v_consented) as b (id));
     return query
     select o.id, o.name, r.name
     from core.organizations as o
@@ -796,8 +845,54 @@ begin
 end;
 $$;
 
-revoke all on function public.claim_provisioned_memberships() from public, anon;
-grant execute on function public.claim_provisioned_memberships() to app_user;
+revoke all on function public.claim_provisioned_memberships(boolean) from public, anon;
+grant execute on function public.claim_provisioned_memberships(boolean) to app_user;
+
+-- public.list_provisioned_memberships(): the organizations whose identity provider provisioned
+-- the signed-in caller's verified email and is waiting for them to bind: what
+-- claim_provisioned_memberships() would join them to (active pending SCIM users of live
+-- organizations, not one whose super_admin they are or where another SCIM user is bound to
+-- them), with the SCIM role; so an app can ask "Acme's directory added you: join?" first.
+-- Nothing for an email the adapter cannot show verified; only ever the caller's own address.
+-- Any signed-in user. Raises 42501 when not signed in.
+create or replace function public.list_provisioned_memberships()
+returns table (
+    organization_id uuid,
+    organization_name text,
+    role text
+)
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+declare
+    v_user_id uuid := core.require_user_id();
+    v_email constant text := core.current_user_verified_email();
+begin
+    if v_email is null then
+        return;
+    end if;
+    return query
+    select o.id, o.name, r.name
+    from core.scim_users as s
+    join core.organizations as o on o.id = s.organization_id and not o.is_deleted
+    join core.roles as r on r.id = s.role_id
+    where s.email = v_email
+      and s.user_id is null
+      and s.active
+      and not core.is_owner_of(s.organization_id, v_user_id)
+      and not exists (
+          select 1 from core.scim_users as other
+          where other.organization_id = s.organization_id
+            and other.user_id = v_user_id
+      )
+    order by o.name, o.id;
+end;
+$$;
+
+revoke all on function public.list_provisioned_memberships() from public, anon;
+grant execute on function public.list_provisioned_memberships() to app_user;
 
 -- =============================================================================================
 -- Users: input and output
@@ -995,11 +1090,12 @@ revoke all on function core.scim_unique_violation(text) from public, anon, authe
 
 -- core.scim_write_user(p_token, p_id, p_changes, p_replace, p_if_version): the shared body of
 -- the user writes: creates (p_id null) or changes a SCIM user of the token's organization,
--- binds it at once when the database knows its email verified, and applies the result to the
--- memberships. Returns the id. Internal. Raises P0002 for an unknown id or another
--- organization's; 42501 for the owner, a role above manager; SC412 when p_if_version is given
--- and is not the current version; 23505 for a duplicate userName, externalId or email; what
--- core.scim_user_changes raises; P0001 when the seat limit is reached.
+-- binds it at once when the database knows its email verified and the address is in one of the
+-- organization's verified domains, and applies the result to the memberships. Returns the id.
+-- Internal. Raises P0002 for an unknown id or another organization's; 42501 for the owner, a
+-- role above manager; SC412 when p_if_version is given and is not the current version; 23505
+-- for a duplicate userName, externalId or email; what core.scim_user_changes raises; P0001 when
+-- the seat limit is reached.
 create or replace function core.scim_write_user(
     p_token core.scim_tokens,
     p_id uuid,
@@ -1045,8 +1141,11 @@ begin
 
     v_new := core.scim_user_changes(v_old, p_changes, p_replace);
 
-    -- Binding at once: an address the database knows verified. Never to the owner; never to
-    -- someone another SCIM user of the organization is already bound to (they stay pending).
+    -- Binding at once: an address the database knows verified, in one of the organization's
+    -- verified domains (any other waits for its holder's claim, and the answer shows nothing
+    -- of whether the address has an account). Never to the owner (refused, whatever the
+    -- domain: the organization knows its owner's address); never to someone another SCIM user
+    -- of the organization is already bound to (they stay pending).
     if v_new.user_id is null and v_new.email is not null and v_new.email is distinct from v_old.email then
         v_found := core.find_verified_user(v_new.email);
         if v_found is not null then
@@ -1054,7 +1153,7 @@ begin
                 raise exception 'The organization''s super_admin is never provisioned by SCIM'
                     using errcode = '42501';
             end if;
-            if not exists (
+            if core.scim_binds_automatically(v_new.organization_id, v_new.email) and not exists (
                 select 1 from core.scim_users as other
                 where other.organization_id = v_new.organization_id
                   and other.user_id = v_found
@@ -1180,8 +1279,9 @@ $$;
 
 -- platform.scim_create_user(p_token_id, p_user): provisions a SCIM user (SCIM POST) from its
 -- attributes (keys of core.scim_user_changes; user_name required); binds it at once to the
--- user whose verified email it names, if the database knows one. The bridge only. Raises
--- 28000, 22023, 22001, 42501, 23505, P0001 (see the comment below).
+-- user whose verified email it names, if the database knows one and the address is in one of
+-- the organization's verified domains (any other waits for its holder's consent). The bridge
+-- only. Raises 28000, 22023, 22001, 42501, 23505, P0001 (see the comment below).
 create or replace function platform.scim_create_user(p_token_id uuid, p_user jsonb)
 returns table (
     id uuid,
@@ -1863,7 +1963,7 @@ Returns: one row, as platform.scim_users.
 Errors: 28000 for a dead token; P0002 when the id is unknown or another organization's.$$;
 
 comment on function platform.scim_create_user(uuid, jsonb) is
-$$Provisions a SCIM user (SCIM POST): pending until it binds to the user with that verified email, at once when the database already knows one; an active bound user becomes a member with the SCIM role.
+$$Provisions a SCIM user (SCIM POST): pending until it binds to the user with that verified email; an active bound user becomes a member with the SCIM role. An address in one of the organization's verified domains binds by itself: at once when the database already knows it verified, else at that user's sign-in; any other binds only when its holder consents (public.claim_provisioned_memberships).
 p_user keys: user_name (required, unique per organization ignoring case), external_id, display_name, given_name, family_name, email (lowercased; what binds), active (default true), role (a role name: manager, team (the default) or one of the organization's own roles).
 Callers: the bridge (app_admin).
 Returns: one row, as platform.scim_users.
@@ -1940,9 +2040,16 @@ Errors: 28000 for a dead token; P0002 when the group is unknown or another organ
 -- SCIM provisioning
 -- =============================================================================================
 
-comment on function public.claim_provisioned_memberships() is
+comment on function public.claim_provisioned_memberships(boolean) is
 $$Joins the caller to the organizations whose identity provider provisioned their verified email through SCIM.
-Binds every pending SCIM user with the caller's verified email (as the platform proves it; nothing for an unverified one) and makes the active ones memberships with their SCIM role and groups. Call it after a user signs in (needed under Payload, whose verified emails only the request's claims prove); the Supabase and OIDC adapters also bind by themselves as the email is confirmed or recorded. An organization whose super_admin the caller is, or that has no free seat any more, is left out.
+Binds the pending SCIM users with the caller's verified email (as the platform proves it; nothing for an unverified one) and makes the active ones memberships with their SCIM role and groups; an organization whose super_admin the caller is, or that has no free seat any more, is left out. Two uses. The user's consent (p_within_verified_domains false, the default): call it when the user accepts what list_provisioned_memberships showed them; every pending SCIM user of their address binds, whatever its domain. Binding at sign-in where the database has no trigger for it (Payload): the bridge calls it as the user with p_within_verified_domains true (null counts as true) on the first request of each new session; only addresses in one of the provisioning organization's verified domains bind, as the Supabase and OIDC adapters' triggers bind them by themselves when the email is confirmed or recorded; the others wait for the user's consent.
 Callers: any signed-in user.
 Returns: one row per organization joined (organization_id, organization_name, role); none when nothing was pending.
+Errors: 42501 when not signed in.$$;
+
+comment on function public.list_provisioned_memberships() is
+$$The organizations whose identity provider provisioned the caller's verified email through SCIM and that claim_provisioned_memberships() would join them to: show them ("Acme's directory added you: join?") before the user consents.
+Only the caller's own verified address (nothing for an unverified one); active pending SCIM users of live organizations, not one whose super_admin the caller is or where another SCIM user is bound to them. Joining may still be refused when the organization has no free seat any more.
+Callers: any signed-in user.
+Returns: one row per organization (organization_id, organization_name, role: the SCIM role the membership would have); none when nothing is pending.
 Errors: 42501 when not signed in.$$;

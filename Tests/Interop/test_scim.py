@@ -6,7 +6,9 @@ Judged by clients nobody here wrote: ``scim2-tester`` runs its whole conformance
 provisioning sequence (create users, add them to groups, deactivate one, rename a group, remove a
 member) while psycopg checks the memberships and units it leaves. Refusals are checked from the
 outside: another organization's token, a revoked token, a super_admin, a seat limit, an
-unverified email, the rate limit; each must leave the tables as they were.
+unverified email, the rate limit; each must leave the tables as they were. Binding without the
+person's consent happens only in the organization's verified domains: an address elsewhere
+waits for its holder's claim.
 
 The bridge runs the Supabase adapter: a Supabase user "signs in" when GoTrue writes auth.users,
 which this database lacks and which is created here with the columns GoTrue's binding reads.
@@ -125,6 +127,15 @@ class Organization:
         self.token = reply.json()[0]["token"]
         Organization.tokens.append(self.token)
 
+    def verified_domain(self):
+        """A domain of its own, claimed by the owner and verified as `smta domains verify` does
+        once it finds the TXT record: its people's addresses bind without a claim."""
+        domain = f"corp-{uuid.uuid4().hex[:8]}.example"
+        reply = self.owner.rpc("add_organization_domain", {"p_org_id": self.id, "p_domain": domain})
+        assert reply.status == 200, reply
+        database.execute("select platform.verify_organization_domain(%s::uuid)", (reply.json()[0]["id"],))
+        return domain
+
     def scim(self, method, path, body=None, token=None, headers=None):
         all_headers = {"Authorization": f"Bearer {token or self.token}", "Content-Type": "application/scim+json"}
         all_headers.update(headers or {})
@@ -176,9 +187,10 @@ class SCIMTestCase(BridgeTestCase):
 class ProvisioningTests(SCIMTestCase):
     def test_an_okta_style_sequence_leaves_exactly_the_expected_memberships_and_units(self):
         organization = Organization("Okta sequence")
+        domain = organization.verified_domain()  # the company's own addresses: they bind by themselves
         client = organization.client()
         user_model, group_model = client.get_resource_model("User"), client.get_resource_model("Group")
-        ada, bob = Person("ada"), Person("bob")
+        ada, bob = Person("ada", f"ada@{domain}"), Person("bob", f"bob@{domain}")
         ada.sign_in()  # ada has an account already; bob signs in later
 
         created_ada = client.create(user_model(user_name=ada.email, display_name="Ada", active=True))
@@ -367,7 +379,39 @@ class RefusalTests(SCIMTestCase):
         self.assertNotIn((mallory.id, True), self.member_rows(organization))
 
         mallory.sign_in(confirmed=True)
+        self.assertNotIn(organization.id, mallory.organizations(), "confirmed, outside the verified domains: no binding yet")
+        claimed = mallory.rpc("claim_provisioned_memberships")
+        self.assertEqual([row["organization_id"] for row in claimed.json()], [organization.id], claimed)
         self.assertIn(organization.id, mallory.organizations())
+
+    def test_an_address_outside_the_verified_domains_waits_for_its_holders_consent(self):
+        organization = Organization("Consent")
+        domain = organization.verified_domain()
+        vic, cora = Person("vic"), Person("cora", f"cora@{domain}")  # vic@example.com: not the company's
+        vic.sign_in()  # a customer of the platform already
+        reply = organization.scim("POST", "/Users", {"userName": vic.email})
+        self.assertEqual(reply.status, 201, reply)
+        scim_id = reply.json()["id"]
+        self.assertEqual(organization.scim("POST", "/Users", {"userName": cora.email}).status, 201)
+        self.assertIsNone(database.value("select user_id from core.scim_users where id = %s::uuid", (scim_id,)),
+                          "not bound at once")
+        before = database.fingerprint(("core.memberships", "core.scim_users"))
+        vic.sign_in()
+        self.assertUnchanged(database, before, "the sign-in of an address outside the verified domains")
+        self.assertNotIn(organization.id, vic.organizations())
+
+        cora.sign_in()
+        self.assertIn(organization.id, cora.organizations(), "the company's own address binds at sign-in")
+        self.assertEqual(cora.rpc("list_provisioned_memberships").json(), [])
+        eve = Person("eve")
+        eve.sign_in()
+        self.assertEqual(eve.rpc("list_provisioned_memberships").json(), [], "nothing for anyone else")
+
+        waiting = vic.rpc("list_provisioned_memberships")
+        self.assertEqual((waiting.status, [row["organization_id"] for row in waiting.json()]), (200, [organization.id]), waiting)
+        claimed = vic.rpc("claim_provisioned_memberships")
+        self.assertEqual([(row["organization_id"], row["role"]) for row in claimed.json()], [(organization.id, "team")], claimed)
+        self.assertIn(organization.id, vic.organizations())
 
     def test_requests_past_a_tokens_rate_limit_are_refused_with_retry_after(self):
         organization = Organization("Limited")

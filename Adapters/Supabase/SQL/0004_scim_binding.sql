@@ -3,11 +3,13 @@
 --
 -- GoTrue's auth.users is the proof of an address (0003_verified_email): email_confirmed_at is
 -- set once its holder followed the confirmation link, and email changes only to a confirmed
--- address. So:
+-- address. So, for an address in one of the provisioning organization's verified domains (the
+-- only binding without its holder's consent, 0118):
 --   * core.find_verified_user: a SCIM provisioning that names an address a confirmed user holds
 --     binds to that user at once;
 --   * a trigger on auth.users binds the pending SCIM users of an address when its user is
 --     confirmed, changes to it, or signs in (last_sign_in_at), with no call from the bridge.
+-- Any other address waits until its user calls public.claim_provisioned_memberships().
 -- raw_user_meta_data (user_metadata) is never read: its user writes it. On a database without
 -- auth.users (SMTA's local development under the Supabase adapter) nothing is proven: the
 -- default of 0118 stays in force and no trigger is made; public.claim_provisioned_memberships
@@ -45,10 +47,11 @@ $$;
 revoke all on function core.find_verified_user(text) from public, anon, authenticated, app_user;
 
 -- core.bind_scim_users_of_auth_user(): AFTER INSERT OR UPDATE OF email_confirmed_at, email,
--- last_sign_in_at on auth.users: a confirmed user's pending SCIM users (of their address) are
--- bound (core.bind_scim_users). A sign-in must never fail because of it: a binding the schema
--- refuses stays pending (0118), and anything unexpected is reported as a warning. Fired by
--- Supabase Auth only; raises nothing.
+-- last_sign_in_at on auth.users: a confirmed user's pending SCIM users (of their address) in
+-- their organizations' verified domains are bound (core.bind_scim_users, not consented); the
+-- others wait for the user's claim. A sign-in must never fail because of it: a binding the
+-- schema refuses stays pending (0118), and anything unexpected is reported as a warning. Fired
+-- by Supabase Auth only; raises nothing.
 create or replace function core.bind_scim_users_of_auth_user()
 returns trigger
 language plpgsql
@@ -61,12 +64,18 @@ begin
     if new.email_confirmed_at is null or v_email is null or v_email = '' then
         return null;
     end if;
-    -- the common case (a sign-in, nobody pending): one probe of the pending index
-    if not exists (select 1 from core.scim_users as s where s.email = v_email and s.user_id is null) then
+    -- the common case (a sign-in, nothing to bind): one probe of the pending index, the domain
+    -- read only for a pending row (one waiting for consent does not cost a binding each sign-in)
+    if not exists (
+        select 1 from core.scim_users as s
+        where s.email = v_email
+          and s.user_id is null
+          and core.scim_binds_automatically(s.organization_id, s.email)
+    ) then
         return null;
     end if;
     begin
-        perform core.bind_scim_users(new.id, v_email);
+        perform core.bind_scim_users(new.id, v_email, false);
     exception
         when others then
             raise warning 'SMTA: binding the SCIM users of auth user % failed: %', new.id, sqlerrm;

@@ -1,7 +1,9 @@
 -- SCIM binding under the OIDC adapter (Adapters/OIDC/SQL/0004_scim_binding.sql): the email
--- core.link_identity records is one the issuer verified. A provisioning that names a recorded
--- address binds at once; a pending one binds as link_identity records its address (a first
--- sign-in, or a newly verified address); an address two users share binds neither.
+-- core.link_identity records is one the issuer verified. Within the organization's verified
+-- domain (corp.example, verified by org A here: the binding mechanics), a provisioning that
+-- names a recorded address binds at once; a pending one binds as link_identity records its
+-- address (a first sign-in, or a newly verified address); an address two users share binds
+-- neither. Addresses outside the verified domains: oidc/scim_consent.sql.
 -- Not in the Swift-run suite (which runs the Supabase and Payload adapters); run it by hand
 -- against a database with the core and OIDC migrations and support/setup.sql +
 -- support/identity_payload.sql (the same identity mechanism: app.current_user_id).
@@ -10,6 +12,8 @@ select plan(7);
 select tests.world();
 insert into core.scim_tokens (organization_id, label, token_hash)
 values (tests.id('org_a'), 'Okta A', repeat('a', 64)) returning tests.remember('tok_a', id);
+insert into core.organization_domains (organization_id, domain, verification_token, role_id, verified_at)
+values (tests.id('org_a'), 'corp.example', 'corp-a', tests.role_id('team'), now());
 
 -- Recorded before the provisioning (in another case): bound at once.
 select tests.remember('mo', core.link_identity('https://issuer.example', 'mo', 'Mo@Corp.example'));

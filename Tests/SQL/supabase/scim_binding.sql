@@ -1,8 +1,10 @@
 -- SCIM binding under the Supabase adapter (Adapters/Supabase/SQL/0004_scim_binding.sql): GoTrue's
--- auth.users is the proof. A provisioning that names a confirmed user's address binds at once;
--- a pending one binds when its user is confirmed or signs in (the trigger on auth.users),
--- with no call from the bridge. Unconfirmed addresses, user_metadata, an address two users
--- share and the owner's address bind nothing, and a refused binding never fails a sign-in.
+-- auth.users is the proof. Within the organization's verified domain (corp.example, verified by
+-- org A here: the binding mechanics), a provisioning that names a confirmed user's address binds
+-- at once; a pending one binds when its user is confirmed or signs in (the trigger on
+-- auth.users), with no call from the bridge. Unconfirmed addresses, user_metadata, an address
+-- two users share and the owner's address bind nothing, and a refused binding never fails a
+-- sign-in. Addresses outside the verified domains: supabase/scim_consent.sql.
 begin;
 select plan(17);
 select tests.world();
@@ -19,6 +21,8 @@ select is((select count(*) from pg_trigger where tgrelid = 'auth.users'::regclas
 
 insert into core.scim_tokens (organization_id, label, token_hash)
 values (tests.id('org_a'), 'Okta A', repeat('a', 64)) returning tests.remember('tok_a', id);
+insert into core.organization_domains (organization_id, domain, verification_token, role_id, verified_at)
+values (tests.id('org_a'), 'corp.example', 'corp-a', tests.role_id('team'), now());
 select tests.remember('ivy', gen_random_uuid());
 select tests.remember('jo', gen_random_uuid());
 select tests.remember('kim', gen_random_uuid());
