@@ -1212,6 +1212,31 @@ revoke all on function core.scim_write_user(core.scim_tokens, uuid, jsonb, boole
 -- The platform: SCIM Users
 -- =============================================================================================
 
+-- platform.scim_users_pending(p_email): whether an active SCIM user of a live organization
+-- waits, unbound, for this address (lowercased). For the bridge, which asks it on the first
+-- request of a Payload session before binding as the user (a sign-in the database never sees):
+-- a read with no side effect, so that nothing is written for a session nobody provisioned.
+-- The bridge only. Raises nothing.
+create or replace function platform.scim_users_pending(p_email text)
+returns boolean
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+    select exists (
+        select 1
+        from core.scim_users as s
+        join core.organizations as o on o.id = s.organization_id and not o.is_deleted
+        where s.email = pg_catalog.lower(pg_catalog.btrim(p_email))
+          and s.user_id is null
+          and s.active
+    );
+$$;
+
+revoke all on function platform.scim_users_pending(text) from public, anon, authenticated, app_user;
+grant execute on function platform.scim_users_pending(text) to app_admin;
+
 -- platform.scim_users(p_token_id): the token's organization's SCIM users, oldest first
 -- (created_at, id): the set the bridge filters and pages (WHERE, count, LIMIT/OFFSET). The
 -- bridge (app_admin) only. Raises 28000 for a token that is revoked, unknown or of a deleted
@@ -1949,6 +1974,12 @@ begin
     end loop;
 end
 $$;
+
+comment on function platform.scim_users_pending(text) is
+$$Whether an active SCIM user waits, unbound, for this address in a live organization.
+Callers: the bridge (app_admin), before binding a Payload sign-in.
+Returns: true or false.
+Errors: none.$$;
 
 comment on function platform.scim_users(uuid) is
 $$The token's organization's SCIM users, oldest first (created_at, id): filter and page them with WHERE, count(*) and LIMIT/OFFSET.

@@ -67,7 +67,8 @@ public struct Bridge: Sendable {
             pool: pool, secretsKey: settings.secretsKey, allowsAnonymousUsers: settings.allowsAnonymousUsers, logger: logger)
         let rpc = RPCHandler(
             adapter: adapter, gate: gate, catalog: catalog, availability: availability, maxBodySize: settings.maxBodySize,
-            idempotencyWindow: settings.idempotencyWindow, activeOrganization: ActiveOrganization(claim: settings.organizationClaim))
+            idempotencyWindow: settings.idempotencyWindow, activeOrganization: ActiveOrganization(claim: settings.organizationClaim),
+            signInBinding: SignInBinding(pool: pool))
         let webhooks = [
             (path: "stripe", handler: BillingWebhookHandler(
                 displayName: "Stripe", provider: settings.stripeWebhookSecrets.isEmpty ? nil : .stripe(StripeSignature(secrets: settings.stripeWebhookSecrets)),

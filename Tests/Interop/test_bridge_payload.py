@@ -516,6 +516,42 @@ class DomainTests(PayloadBridgeTestCase):
         self.assertEqual(members, {alice.smta_id, verified.smta_id})
 
 
+class SCIMBindingTests(PayloadBridgeTestCase):
+    """SCIM provisioning with Payload sign-ins: Payload's sessions live in its own store, so the
+    bridge binds a provisioned address on the first request of each session it sees."""
+
+    def scim(self, token, method, path, body=None):
+        return call(bridge.url, method, "/scim/v2" + path, body, {"Authorization": f"Bearer {token}"})
+
+    def test_a_provisioned_address_binds_on_the_first_request_of_a_verified_session(self):
+        domain = f"scim{secrets.token_hex(3)}.example"
+        alice = User("alice")
+        organization = self.new_organization(alice, "Provisioning")
+        claim = alice.call("add_organization_domain", {"p_org_id": organization, "p_domain": domain})[0]
+        database.execute("select platform.verify_organization_domain(%s)", (claim["id"],))
+        token = alice.call("create_scim_token", {"p_org_id": organization, "p_label": "Okta"})[0]["token"]
+
+        verified = User("val", domain=domain, collection="members")     # `members` verifies email
+        unverified = User("uma", domain=domain)                           # `users` does not
+        outsider = User("otto", domain="elsewhere.example", collection="members")
+        for user in (verified, unverified, outsider):
+            reply = self.scim(token, "POST", "/Users", {"userName": user.email})
+            self.assertEqual(reply.status, 201, reply)
+
+        listed = verified.call("list_my_organizations")
+        self.assertEqual([row["id"] for row in listed], [organization], "bound by the session's first request")
+        # (A first call records the caller's identity in users_meta: the memberships are what must not change.)
+        before = database.fingerprint(("core.memberships", "core.unit_memberships"))
+        self.assertEqual(unverified.call("list_my_organizations"), [])
+        self.assertEqual(outsider.call("list_my_organizations"), [])
+        self.assertUnchanged(database, before, "first requests by an unverified email and by an address outside the domain")
+
+        # The outsider consents.
+        self.assertEqual([row["organization_id"] for row in outsider.call("list_provisioned_memberships")], [organization])
+        self.assertEqual([row["organization_id"] for row in outsider.call("claim_provisioned_memberships")], [organization])
+        self.assertEqual([row["id"] for row in outsider.call("list_my_organizations")], [organization])
+
+
 class MembershipFeatureTests(PayloadBridgeTestCase):
     """Issue 16's membership features through the bridge with Payload sessions: the active
     organization, an expiring membership, the access history and a unit role."""

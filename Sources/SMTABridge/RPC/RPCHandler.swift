@@ -23,6 +23,8 @@ struct RPCHandler: Sendable {
     let idempotencyWindow: Duration
     /// How a request names its active organization.
     let activeOrganization: ActiveOrganization
+    /// Binds Payload sign-ins to the memberships SCIM provisioned for them.
+    let signInBinding: SignInBinding
 
     /// Media type asking for a single object instead of an array.
     static let objectMediaType = "application/vnd.pgrst.object+json"
@@ -49,6 +51,7 @@ struct RPCHandler: Sendable {
             if availability.isDown {
                 throw BridgeError.databaseUnavailable(retryAfterSeconds: 1)
             }
+            await signInBinding.bindIfNew(identity, gate: gate, logger: context.logger)
             let overloads = try await catalog.overloads(of: name)
             guard !overloads.isEmpty else {
                 var unknown = BridgeError.unknownFunction(name)

@@ -10,8 +10,9 @@ import SMTACore
 /// provisions its Users (members) and Groups (units) with the organization's SCIM token.
 ///
 /// Every `/Users` and `/Groups` request presents the token as `Authorization: Bearer`; it is
-/// looked up by its SHA-256 (`platform.authenticate_scim_token`), and every call then names
-/// only the token, never an organization: the `platform.scim_*` functions act on the token's
+/// looked up by its SHA-256 (`platform.authenticate_scim_token`: the database compares digests,
+/// so the time a lookup takes tells nothing of the token), and every call then names only the
+/// token, never an organization: the `platform.scim_*` functions act on the token's
 /// organization and answer another organization's ids as unknown. The token is never logged.
 /// The discovery documents (`/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas`) describe the
 /// server only and are served without it.
@@ -59,19 +60,19 @@ struct SCIMHandler: Sendable {
             return Self.ok(schema.document)
         }
         for kind in ResourceKind.allCases {
-            route("/\(kind.rawValue)", .get) { request, context in await authenticated(request, context) { token in try await list(kind, request, token) } }
-            route("/\(kind.rawValue)", .post) { request, context in await authenticated(request, context) { token in try await create(kind, request, token) } }
+            route("/\(kind.rawValue)", .get) { request, context in await authenticated(request, context) { token, logger in try await list(kind, request, token, logger) } }
+            route("/\(kind.rawValue)", .post) { request, context in await authenticated(request, context) { token, logger in try await create(kind, request, token, logger) } }
             route("/\(kind.rawValue)/:id", .get) { request, context in
-                await authenticated(request, context) { token in try await get(kind, try Self.id(context), request, token) }
+                await authenticated(request, context) { token, logger in try await get(kind, try Self.id(context), request, token, logger) }
             }
             route("/\(kind.rawValue)/:id", .put) { request, context in
-                await authenticated(request, context) { token in try await replace(kind, try Self.id(context), request, token) }
+                await authenticated(request, context) { token, logger in try await replace(kind, try Self.id(context), request, token, logger) }
             }
             route("/\(kind.rawValue)/:id", .patch) { request, context in
-                await authenticated(request, context) { token in try await patch(kind, try Self.id(context), request, token) }
+                await authenticated(request, context) { token, logger in try await patch(kind, try Self.id(context), request, token, logger) }
             }
             route("/\(kind.rawValue)/:id", .delete) { request, context in
-                await authenticated(request, context) { token in try await delete(kind, try Self.id(context), request, token) }
+                await authenticated(request, context) { token, logger in try await delete(kind, try Self.id(context), request, token, logger) }
             }
         }
         for path in ["/Bulk", "/Me", "/.search", "/Users/.search", "/Groups/.search"] {
@@ -109,7 +110,7 @@ struct SCIMHandler: Sendable {
     // MARK: - Requests
 
     private func authenticated(
-        _ request: Request, _ context: BasicRequestContext, _ work: (Token) async throws -> Response
+        _ request: Request, _ context: BasicRequestContext, _ work: (Token, Logger) async throws -> Response
     ) async -> Response {
         do {
             guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " else {
@@ -132,7 +133,7 @@ struct SCIMHandler: Sendable {
                 error.headers[.retryAfter] = String(wait)
                 throw error
             }
-            return try await work(token)
+            return try await work(token, context.logger)
         } catch let error as SCIMError {
             return error.response()
         } catch let error as DatabaseError {
@@ -146,7 +147,7 @@ struct SCIMHandler: Sendable {
         }
     }
 
-    private func list(_ kind: ResourceKind, _ request: Request, _ token: Token) async throws -> Response {
+    private func list(_ kind: ResourceKind, _ request: Request, _ token: Token, _ logger: Logger) async throws -> Response {
         let parameters = RPCArguments.parameters(request.uri.query)
         let projection = try SCIMProjection(parameters)
         let (function, alias, columns, filterColumns) = kind == .users
@@ -172,32 +173,32 @@ struct SCIMHandler: Sendable {
                 limit $2 offset $3
                 """,
             binds: bindings)
-        let rows = try await pool.withConnection { try await $0.guardedQuery(query, logger: Logger(label: "smta.scim")) }
+        let rows = try await pool.withConnection { try await $0.guardedQuery(query, logger: logger) }
         // A short first page is the whole list; otherwise the matches are counted.
         let total = projection.startIndex == 1 && rows.count < projection.count
             ? rows.count
-            : try await count(function: function, alias: alias, condition: condition, bindings: bindings)
+            : try await count(function: function, alias: alias, condition: condition, bindings: bindings, logger: logger)
         let base = Self.base(request)
         let resources = try rows.map { row in projection.apply(to: try Self.document(kind, row, base: base)) }
         return Self.ok(SCIMDiscovery.list(resources, total: total, startIndex: projection.startIndex))
     }
 
     /// The number of resources the filter matches (the page's own parameters bound, unused).
-    private func count(function: String, alias: String, condition: String, bindings: PostgresBindings) async throws -> Int {
+    private func count(function: String, alias: String, condition: String, bindings: PostgresBindings, logger: Logger) async throws -> Int {
         let query = PostgresQuery(
             unsafeSQL: "select count(*) from \(function)($1) as \(alias) where \(condition) and $2::int is not null and $3::int is not null",
             binds: bindings)
-        let rows = try await pool.withConnection { try await $0.guardedQuery(query, logger: Logger(label: "smta.scim")) }
+        let rows = try await pool.withConnection { try await $0.guardedQuery(query, logger: logger) }
         return Int(try rows.first?.decode(Int64.self) ?? 0)
     }
 
-    private func get(_ kind: ResourceKind, _ id: UUID, _ request: Request, _ token: Token) async throws -> Response {
+    private func get(_ kind: ResourceKind, _ id: UUID, _ request: Request, _ token: Token, _ logger: Logger) async throws -> Response {
         let projection = try SCIMProjection(RPCArguments.parameters(request.uri.query))
-        let (document, version) = try await read(kind, id, token, base: Self.base(request))
+        let (document, version) = try await read(kind, id, token, base: Self.base(request), logger: logger)
         return Self.ok(projection.apply(to: document), version: version)
     }
 
-    private func create(_ kind: ResourceKind, _ request: Request, _ token: Token) async throws -> Response {
+    private func create(_ kind: ResourceKind, _ request: Request, _ token: Token, _ logger: Logger) async throws -> Response {
         let body = try await Self.body(request, limit: maxBodySize)
         let query: PostgresQuery
         switch kind {
@@ -211,7 +212,7 @@ struct SCIMHandler: Sendable {
                 from platform.scim_create_group(\(token.id), \(parts.displayName), \(parts.externalID), \(parts.memberIDs))
                 """
         }
-        let (document, version) = try await write(kind, query, base: Self.base(request))
+        let (document, version) = try await write(kind, query, base: Self.base(request), logger: logger)
         var response = Self.ok(document, version: version, status: .created)
         if let location = document["meta"]?["location"]?.string {
             response.headers[.location] = location
@@ -219,27 +220,27 @@ struct SCIMHandler: Sendable {
         return response
     }
 
-    private func replace(_ kind: ResourceKind, _ id: UUID, _ request: Request, _ token: Token) async throws -> Response {
+    private func replace(_ kind: ResourceKind, _ id: UUID, _ request: Request, _ token: Token, _ logger: Logger) async throws -> Response {
         let ifMatch = try SCIMMeta.version(ifMatch: request.headers[.ifMatch])
         let body = try await Self.body(request, limit: maxBodySize)
-        let (document, version) = try await replace(kind, id, with: body, ifVersion: ifMatch, token: token, base: Self.base(request))
+        let (document, version) = try await replace(kind, id, with: body, ifVersion: ifMatch, token: token, base: Self.base(request), logger: logger)
         return Self.ok(document, version: version)
     }
 
-    private func patch(_ kind: ResourceKind, _ id: UUID, _ request: Request, _ token: Token) async throws -> Response {
+    private func patch(_ kind: ResourceKind, _ id: UUID, _ request: Request, _ token: Token, _ logger: Logger) async throws -> Response {
         let ifMatch = try SCIMMeta.version(ifMatch: request.headers[.ifMatch])
         let patch = try SCIMPatch(try await Self.body(request, limit: maxBodySize))
         let base = Self.base(request)
         let resource = kind == .users ? SCIMUser.patchResource : SCIMGroup.patchResource
         // Read, apply, write under the version read; a change in between is applied again.
         for attempt in 1...Self.patchAttempts {
-            let (current, version) = try await read(kind, id, token, base: base)
+            let (current, version) = try await read(kind, id, token, base: base, logger: logger)
             if let ifMatch, ifMatch != version {
                 throw SCIMError(status: .preconditionFailed, detail: "The resource changed: its version is \(SCIMMeta.etag(version))")
             }
             let patched = try patch.applied(to: current, resource: resource)
             do {
-                let (document, newVersion) = try await replace(kind, id, with: patched, ifVersion: version, token: token, base: base)
+                let (document, newVersion) = try await replace(kind, id, with: patched, ifVersion: version, token: token, base: base, logger: logger)
                 return Self.ok(document, version: newVersion)
             } catch let error as SCIMError where error.status == .preconditionFailed && ifMatch == nil && attempt < Self.patchAttempts {
                 continue
@@ -251,29 +252,31 @@ struct SCIMHandler: Sendable {
     /// How many times a PATCH is applied again when the resource changed under it.
     static let patchAttempts = 3
 
-    private func delete(_ kind: ResourceKind, _ id: UUID, _ request: Request, _ token: Token) async throws -> Response {
+    private func delete(_ kind: ResourceKind, _ id: UUID, _ request: Request, _ token: Token, _ logger: Logger) async throws -> Response {
         let ifMatch = try SCIMMeta.version(ifMatch: request.headers[.ifMatch])
         let query: PostgresQuery = kind == .users
             ? "select platform.scim_delete_user(\(token.id), \(id), \(ifMatch))::text"
             : "select platform.scim_delete_group(\(token.id), \(id), \(ifMatch))::text"
-        _ = try await pool.withConnection { try await $0.committedQuery(query, logger: Logger(label: "smta.scim")) }
+        _ = try await pool.withConnection { try await $0.committedQuery(query, logger: logger) }
         return Response(status: .noContent)
     }
 
     // MARK: - Database
 
-    private func read(_ kind: ResourceKind, _ id: UUID, _ token: Token, base: String) async throws -> (SCIMJSON, Int32) {
+    private func read(_ kind: ResourceKind, _ id: UUID, _ token: Token, base: String, logger: Logger) async throws -> (SCIMJSON, Int32) {
         let query: PostgresQuery = kind == .users
             ? "select \(unescaped: SCIMUser.columns) from platform.scim_get_user(\(token.id), \(id))"
             : "select \(unescaped: SCIMGroup.columns) from platform.scim_get_group(\(token.id), \(id))"
-        let rows = try await pool.withConnection { try await $0.guardedQuery(query, logger: Logger(label: "smta.scim")) }
+        let rows = try await pool.withConnection { try await $0.guardedQuery(query, logger: logger) }
         guard let row = rows.first else {
             throw SCIMError.notFound(kind.name, id: id.uuidString.lowercased())
         }
         return try Self.resource(kind, row, base: base)
     }
 
-    private func replace(_ kind: ResourceKind, _ id: UUID, with document: SCIMJSON, ifVersion: Int32?, token: Token, base: String) async throws -> (SCIMJSON, Int32) {
+    private func replace(
+        _ kind: ResourceKind, _ id: UUID, with document: SCIMJSON, ifVersion: Int32?, token: Token, base: String, logger: Logger
+    ) async throws -> (SCIMJSON, Int32) {
         let query: PostgresQuery
         switch kind {
         case .users:
@@ -286,11 +289,11 @@ struct SCIMHandler: Sendable {
                 from platform.scim_replace_group(\(token.id), \(id), \(parts.displayName), \(parts.externalID), \(parts.memberIDs), \(ifVersion))
                 """
         }
-        return try await write(kind, query, base: base)
+        return try await write(kind, query, base: base, logger: logger)
     }
 
-    private func write(_ kind: ResourceKind, _ query: PostgresQuery, base: String) async throws -> (SCIMJSON, Int32) {
-        let rows = try await pool.withConnection { try await $0.committedQuery(query, logger: Logger(label: "smta.scim")) }
+    private func write(_ kind: ResourceKind, _ query: PostgresQuery, base: String, logger: Logger) async throws -> (SCIMJSON, Int32) {
+        let rows = try await pool.withConnection { try await $0.committedQuery(query, logger: logger) }
         guard let row = rows.first else {
             throw DatabaseError(sqlState: "XX000", message: "a SCIM write returned no row")
         }

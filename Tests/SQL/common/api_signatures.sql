@@ -5,7 +5,7 @@
 -- may extend its contract signature with trailing arguments that have defaults (every contract
 -- call still works): those count towards the defaults.
 begin;
-select plan(135);
+select plan(136);
 
 create temporary table expected_functions (
   schema_name text,
@@ -94,6 +94,7 @@ insert into expected_functions values
   -- platform
   ('platform', 'authenticate_scim_token', 'p_token text', 'table(token_id uuid, organization_id uuid, label text)', 0),
   -- the bridge's SCIM endpoints (issue 18)
+  ('platform', 'scim_users_pending', 'p_email text', 'boolean', 0),
   ('platform', 'scim_users', 'p_token_id uuid', 'table(id uuid, user_name text, external_id text, email text, display_name text, given_name text, family_name text, active boolean, role text, user_id uuid, group_ids uuid[], version integer, created_at timestamptz, updated_at timestamptz)', 0),
   ('platform', 'scim_get_user', 'p_token_id uuid, p_id uuid', 'table(id uuid, user_name text, external_id text, email text, display_name text, given_name text, family_name text, active boolean, role text, user_id uuid, group_ids uuid[], version integer, created_at timestamptz, updated_at timestamptz)', 0),
   ('platform', 'scim_create_user', 'p_token_id uuid, p_user jsonb', 'table(id uuid, user_name text, external_id text, email text, display_name text, given_name text, family_name text, active boolean, role text, user_id uuid, group_ids uuid[], version integer, created_at timestamptz, updated_at timestamptz)', 0),

@@ -4,7 +4,7 @@
 -- verify binds nothing; addresses compare lowercased; one address provisioned by two
 -- organizations joins both; an inactive pending user binds without joining.
 begin;
-select plan(14);
+select plan(17);
 select tests.world();
 
 insert into core.scim_tokens (organization_id, label, token_hash)
@@ -18,6 +18,11 @@ select tests.authenticate_service_role();
 select tests.remember('gail_a', id) from platform.scim_create_user(tests.id('tok_a'), '{"user_name": "gail", "email": "GAIL.MIXED@corp.example"}');
 select tests.remember('gail_b', id) from platform.scim_create_user(tests.id('tok_b'), '{"user_name": "gail", "email": "gail.mixed@corp.example", "role": "manager"}');
 select tests.remember('hal_a', id) from platform.scim_create_user(tests.id('tok_a'), '{"user_name": "hal", "email": "hal@corp.example", "active": false}');
+
+-- What the bridge asks before binding a Payload sign-in: pending, for any case of the address.
+select is(platform.scim_users_pending(' Gail.MIXED@corp.example '), true, 'a pending address is reported, whatever its case');
+select is(platform.scim_users_pending('hal@corp.example'), false, 'an inactive pending user is not');
+select is(platform.scim_users_pending('nobody@corp.example'), false, 'nor an address nobody provisioned');
 
 -- Signed in, but the platform never verified the address: nothing binds.
 select tests.authenticate_as(tests.id('gail'));
