@@ -1028,10 +1028,9 @@ $$;
 
 revoke all on function core.scim_user_changes(core.scim_users, jsonb, boolean) from public, anon, authenticated, app_user;
 
--- core.scim_user_rows(p_org_id): the organization's SCIM users as the bridge shows them, in a
--- stable order (created_at, id). Internal. Raises nothing.
-create or replace function core.scim_user_rows(p_org_id uuid)
-returns table (
+-- What the bridge reads of a SCIM user and of a SCIM group: every platform.scim_* function
+-- answers with rows of these types.
+create type core.scim_user_resource as (
     id uuid,
     user_name text,
     external_id text,
@@ -1046,7 +1045,23 @@ returns table (
     version integer,
     created_at timestamptz,
     updated_at timestamptz
-)
+);
+
+create type core.scim_group_resource as (
+    id uuid,
+    display_name text,
+    external_id text,
+    member_ids uuid[],
+    version integer,
+    created_at timestamptz,
+    updated_at timestamptz
+);
+
+-- core.scim_user_rows(p_org_id, p_id): the organization's SCIM users as the bridge shows them
+-- (only p_id when given: a write reads back its own row without building the whole list), in a
+-- stable order (created_at, id). Internal. Raises nothing.
+create or replace function core.scim_user_rows(p_org_id uuid, p_id uuid default null)
+returns setof core.scim_user_resource
 language sql
 stable
 set search_path = ''
@@ -1061,10 +1076,11 @@ as $$
     from core.scim_users as s
     join core.roles as r on r.id = s.role_id
     where s.organization_id = p_org_id
+      and (p_id is null or s.id = p_id)
     order by s.created_at, s.id;
 $$;
 
-revoke all on function core.scim_user_rows(uuid) from public, anon, authenticated, app_user;
+revoke all on function core.scim_user_rows(uuid, uuid) from public, anon, authenticated, app_user;
 
 -- core.scim_unique_violation(p_constraint): the SCIM attribute a unique index of
 -- core.scim_users or core.scim_groups stands for, raised as 23505. Internal. Always raises.
@@ -1242,22 +1258,7 @@ grant execute on function platform.scim_users_pending(text) to app_admin;
 -- bridge (app_admin) only. Raises 28000 for a token that is revoked, unknown or of a deleted
 -- organization.
 create or replace function platform.scim_users(p_token_id uuid)
-returns table (
-    id uuid,
-    user_name text,
-    external_id text,
-    email text,
-    display_name text,
-    given_name text,
-    family_name text,
-    active boolean,
-    role text,
-    user_id uuid,
-    group_ids uuid[],
-    version integer,
-    created_at timestamptz,
-    updated_at timestamptz
-)
+returns setof core.scim_user_resource
 language plpgsql
 stable
 security definer
@@ -1272,29 +1273,14 @@ $$;
 -- bridge only. Raises 28000 for a dead token; P0002 for an unknown id or another
 -- organization's.
 create or replace function platform.scim_get_user(p_token_id uuid, p_id uuid)
-returns table (
-    id uuid,
-    user_name text,
-    external_id text,
-    email text,
-    display_name text,
-    given_name text,
-    family_name text,
-    active boolean,
-    role text,
-    user_id uuid,
-    group_ids uuid[],
-    version integer,
-    created_at timestamptz,
-    updated_at timestamptz
-)
+returns setof core.scim_user_resource
 language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
 begin
-    return query select * from core.scim_user_rows(core.scim_token_organization(p_token_id)) as s where s.id = p_id;
+    return query select * from core.scim_user_rows(core.scim_token_organization(p_token_id), p_id);
     if not found then
         raise exception 'SCIM user not found'
             using errcode = 'P0002';
@@ -1308,22 +1294,7 @@ $$;
 -- the organization's verified domains (any other waits for its holder's consent). The bridge
 -- only. Raises 28000, 22023, 22001, 42501, 23505, P0001 (see the comment below).
 create or replace function platform.scim_create_user(p_token_id uuid, p_user jsonb)
-returns table (
-    id uuid,
-    user_name text,
-    external_id text,
-    email text,
-    display_name text,
-    given_name text,
-    family_name text,
-    active boolean,
-    role text,
-    user_id uuid,
-    group_ids uuid[],
-    version integer,
-    created_at timestamptz,
-    updated_at timestamptz
-)
+returns setof core.scim_user_resource
 language plpgsql
 security definer
 set search_path = ''
@@ -1334,7 +1305,7 @@ declare
 begin
     v_id := core.scim_write_user(v_token, null, p_user, true, null);
     perform core.scim_end();
-    return query select * from core.scim_user_rows(v_token.organization_id) as s where s.id = v_id;
+    return query select * from core.scim_user_rows(v_token.organization_id, v_id);
 end;
 $$;
 
@@ -1342,22 +1313,7 @@ $$;
 -- attributes (SCIM PUT: absent attributes take their defaults). The bridge only. Raises as
 -- scim_create_user, and P0002, SC412.
 create or replace function platform.scim_replace_user(p_token_id uuid, p_id uuid, p_user jsonb, p_if_version integer default null)
-returns table (
-    id uuid,
-    user_name text,
-    external_id text,
-    email text,
-    display_name text,
-    given_name text,
-    family_name text,
-    active boolean,
-    role text,
-    user_id uuid,
-    group_ids uuid[],
-    version integer,
-    created_at timestamptz,
-    updated_at timestamptz
-)
+returns setof core.scim_user_resource
 language plpgsql
 security definer
 set search_path = ''
@@ -1368,7 +1324,7 @@ declare
 begin
     v_id := core.scim_write_user(v_token, p_id, p_user, true, p_if_version);
     perform core.scim_end();
-    return query select * from core.scim_user_rows(v_token.organization_id) as s where s.id = v_id;
+    return query select * from core.scim_user_rows(v_token.organization_id, v_id);
 end;
 $$;
 
@@ -1377,22 +1333,7 @@ $$;
 -- change set); active = false ends the membership at once. The bridge only. Raises as
 -- scim_replace_user.
 create or replace function platform.scim_update_user(p_token_id uuid, p_id uuid, p_changes jsonb, p_if_version integer default null)
-returns table (
-    id uuid,
-    user_name text,
-    external_id text,
-    email text,
-    display_name text,
-    given_name text,
-    family_name text,
-    active boolean,
-    role text,
-    user_id uuid,
-    group_ids uuid[],
-    version integer,
-    created_at timestamptz,
-    updated_at timestamptz
-)
+returns setof core.scim_user_resource
 language plpgsql
 security definer
 set search_path = ''
@@ -1403,7 +1344,7 @@ declare
 begin
     v_id := core.scim_write_user(v_token, p_id, p_changes, false, p_if_version);
     perform core.scim_end();
-    return query select * from core.scim_user_rows(v_token.organization_id) as s where s.id = v_id;
+    return query select * from core.scim_user_rows(v_token.organization_id, v_id);
 end;
 $$;
 
@@ -1450,18 +1391,11 @@ $$;
 -- The platform: SCIM Groups
 -- =============================================================================================
 
--- core.scim_group_rows(p_org_id): the organization's SCIM groups (live units only) with their
--- members' ids, oldest first (created_at, id). Internal. Raises nothing.
-create or replace function core.scim_group_rows(p_org_id uuid)
-returns table (
-    id uuid,
-    display_name text,
-    external_id text,
-    member_ids uuid[],
-    version integer,
-    created_at timestamptz,
-    updated_at timestamptz
-)
+-- core.scim_group_rows(p_org_id, p_id): the organization's SCIM groups (live units only; only
+-- p_id when given) with their members' ids, oldest first (created_at, id). Internal. Raises
+-- nothing.
+create or replace function core.scim_group_rows(p_org_id uuid, p_id uuid default null)
+returns setof core.scim_group_resource
 language sql
 stable
 set search_path = ''
@@ -1474,10 +1408,11 @@ as $$
     from core.scim_groups as g
     join core.units as u on u.id = g.unit_id and not u.is_deleted
     where g.organization_id = p_org_id
+      and (p_id is null or g.unit_id = p_id)
     order by g.created_at, g.unit_id;
 $$;
 
-revoke all on function core.scim_group_rows(uuid) from public, anon, authenticated, app_user;
+revoke all on function core.scim_group_rows(uuid, uuid) from public, anon, authenticated, app_user;
 
 -- core.scim_lock_group(p_token, p_id, p_if_version): the SCIM group p_id of the token's
 -- organization (a live unit), locked for a change. Internal. Raises P0002 for an unknown id,
@@ -1628,15 +1563,7 @@ revoke all on function core.scim_touch_group(uuid) from public, anon, authentica
 -- ids, oldest first (created_at, id): the set the bridge filters and pages. The bridge only.
 -- Raises 28000 for a dead token.
 create or replace function platform.scim_groups(p_token_id uuid)
-returns table (
-    id uuid,
-    display_name text,
-    external_id text,
-    member_ids uuid[],
-    version integer,
-    created_at timestamptz,
-    updated_at timestamptz
-)
+returns setof core.scim_group_resource
 language plpgsql
 stable
 security definer
@@ -1651,22 +1578,14 @@ $$;
 -- bridge only. Raises 28000; P0002 for an unknown id, another organization's or a unit SCIM
 -- does not manage.
 create or replace function platform.scim_get_group(p_token_id uuid, p_id uuid)
-returns table (
-    id uuid,
-    display_name text,
-    external_id text,
-    member_ids uuid[],
-    version integer,
-    created_at timestamptz,
-    updated_at timestamptz
-)
+returns setof core.scim_group_resource
 language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
 begin
-    return query select * from core.scim_group_rows(core.scim_token_organization(p_token_id)) as g where g.id = p_id;
+    return query select * from core.scim_group_rows(core.scim_token_organization(p_token_id), p_id);
     if not found then
         raise exception 'SCIM group not found'
             using errcode = 'P0002';
@@ -1684,15 +1603,7 @@ create or replace function platform.scim_create_group(
     p_external_id text default null,
     p_member_ids uuid[] default null
 )
-returns table (
-    id uuid,
-    display_name text,
-    external_id text,
-    member_ids uuid[],
-    version integer,
-    created_at timestamptz,
-    updated_at timestamptz
-)
+returns setof core.scim_group_resource
 language plpgsql
 security definer
 set search_path = ''
@@ -1719,7 +1630,7 @@ begin
     end;
     perform core.scim_change_members(v_group, p_member_ids, 'add', v_token.id);
     perform core.scim_end();
-    return query select * from core.scim_group_rows(v_token.organization_id) as g where g.id = v_unit_id;
+    return query select * from core.scim_group_rows(v_token.organization_id, v_unit_id);
 end;
 $$;
 
@@ -1734,15 +1645,7 @@ create or replace function platform.scim_replace_group(
     p_member_ids uuid[] default null,
     p_if_version integer default null
 )
-returns table (
-    id uuid,
-    display_name text,
-    external_id text,
-    member_ids uuid[],
-    version integer,
-    created_at timestamptz,
-    updated_at timestamptz
-)
+returns setof core.scim_group_resource
 language plpgsql
 security definer
 set search_path = ''
@@ -1774,7 +1677,7 @@ begin
         perform core.scim_touch_group(v_group.unit_id);
     end if;
     perform core.scim_end();
-    return query select * from core.scim_group_rows(v_token.organization_id) as g where g.id = v_group.unit_id;
+    return query select * from core.scim_group_rows(v_token.organization_id, v_group.unit_id);
 end;
 $$;
 
@@ -1784,15 +1687,7 @@ $$;
 -- 28000; P0002; SC412; 22023 for a set that is not an object, an unknown key or a value of the
 -- wrong type; 22001; 23505 for a duplicate externalId.
 create or replace function platform.scim_update_group(p_token_id uuid, p_id uuid, p_changes jsonb, p_if_version integer default null)
-returns table (
-    id uuid,
-    display_name text,
-    external_id text,
-    member_ids uuid[],
-    version integer,
-    created_at timestamptz,
-    updated_at timestamptz
-)
+returns setof core.scim_group_resource
 language plpgsql
 security definer
 set search_path = ''
@@ -1847,7 +1742,7 @@ begin
         perform core.scim_touch_group(v_group.unit_id);
     end if;
     perform core.scim_end();
-    return query select * from core.scim_group_rows(v_token.organization_id) as g where g.id = v_group.unit_id;
+    return query select * from core.scim_group_rows(v_token.organization_id, v_group.unit_id);
 end;
 $$;
 
@@ -1856,15 +1751,7 @@ $$;
 -- 28000; P0002 for an unknown group, or a member id that is no SCIM user of the organization
 -- (nothing changes); 22023 for a null id; SC412.
 create or replace function platform.scim_add_group_members(p_token_id uuid, p_id uuid, p_ids uuid[], p_if_version integer default null)
-returns table (
-    id uuid,
-    display_name text,
-    external_id text,
-    member_ids uuid[],
-    version integer,
-    created_at timestamptz,
-    updated_at timestamptz
-)
+returns setof core.scim_group_resource
 language plpgsql
 security definer
 set search_path = ''
@@ -1877,7 +1764,7 @@ begin
         perform core.scim_touch_group(v_group.unit_id);
     end if;
     perform core.scim_end();
-    return query select * from core.scim_group_rows(v_token.organization_id) as g where g.id = v_group.unit_id;
+    return query select * from core.scim_group_rows(v_token.organization_id, v_group.unit_id);
 end;
 $$;
 
@@ -1885,15 +1772,7 @@ $$;
 -- from a SCIM group (ids not in it are ignored); bound members lose their unit membership at
 -- once. The bridge only. Raises as scim_add_group_members.
 create or replace function platform.scim_remove_group_members(p_token_id uuid, p_id uuid, p_ids uuid[], p_if_version integer default null)
-returns table (
-    id uuid,
-    display_name text,
-    external_id text,
-    member_ids uuid[],
-    version integer,
-    created_at timestamptz,
-    updated_at timestamptz
-)
+returns setof core.scim_group_resource
 language plpgsql
 security definer
 set search_path = ''
@@ -1906,7 +1785,7 @@ begin
         perform core.scim_touch_group(v_group.unit_id);
     end if;
     perform core.scim_end();
-    return query select * from core.scim_group_rows(v_token.organization_id) as g where g.id = v_group.unit_id;
+    return query select * from core.scim_group_rows(v_token.organization_id, v_group.unit_id);
 end;
 $$;
 
