@@ -17,12 +17,15 @@ Needs SMTA_INTEROP_BINARY and SMTA_INTEROP_DATABASE_URL (a database migrated wit
 Supabase migrations); see bridge_common.py.
 """
 
+import concurrent.futures
 import json
+import time
 import secrets
 import signal
 import uuid
 
 import httpx2
+import psycopg
 from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_models import Group, GroupMember, PatchOp, PatchOperation, User
 from scim2_tester import Status, check_server
@@ -282,6 +285,42 @@ class ProvisioningTests(SCIMTestCase):
         for query, kind in [("filter=userName%20like%20%22x%22", "invalidFilter"), ("filter=password%20eq%20%22x%22", "invalidFilter"),
                             ("count=many", "invalidValue")]:
             self.assertSCIMError(organization.scim("GET", "/Users?" + query), 400, kind)
+
+    def test_concurrent_member_changes_to_one_group_are_all_kept(self):
+        organization = Organization("Concurrent")
+        ids = [organization.scim("POST", "/Users", {"userName": Person(f"c{i}").email}).json()["id"] for i in range(8)]
+        group = organization.scim("POST", "/Groups", {"displayName": "Busy"}).json()["id"]
+
+        def add(member):
+            return organization.scim("PATCH", f"/Groups/{group}", {
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "add", "path": "members", "value": [{"value": member}]}]}).status
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            statuses = list(pool.map(add, ids))
+        self.assertEqual(statuses, [200] * 8, "additions commute: none waits for another's version")
+        members = {m["value"] for m in organization.scim("GET", f"/Groups/{group}").json()["members"]}
+        self.assertEqual(members, set(ids), "no member lost")
+
+    def test_a_patch_that_loses_a_race_is_applied_again_to_the_new_version(self):
+        organization = Organization("Race")
+        user_id = organization.scim("POST", "/Users", {"userName": Person("race").email}).json()["id"]
+        patch = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                 "Operations": [{"op": "replace", "path": "displayName", "value": "From the IdP"}]}
+        # Another change holds the row while the PATCH reads version 1; it commits version 2, so
+        # the PATCH's write finds its version stale and must read and apply again.
+        with psycopg.connect(database.url) as blocker:
+            blocker.execute("update core.scim_users set family_name = 'Elsewhere' where id = %s::uuid", (user_id,))
+            with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+                reply = pool.submit(organization.scim, "PATCH", f"/Users/{user_id}", patch)
+                time.sleep(0.5)
+                self.assertFalse(reply.done(), "the PATCH waits for the row")
+                blocker.commit()
+                reply = reply.result()
+        self.assertEqual(reply.status, 200, reply)
+        body = reply.json()
+        self.assertEqual((body["displayName"], body["name"]["familyName"], body["meta"]["version"]),
+                         ("From the IdP", "Elsewhere", 'W/"3"'), "both changes kept")
 
     def test_an_etag_guards_a_change_against_a_stale_copy(self):
         organization = Organization("ETags")

@@ -232,21 +232,79 @@ struct SCIMHandler: Sendable {
         let patch = try SCIMPatch(try await Self.body(request, limit: maxBodySize))
         let base = Self.base(request)
         let resource = kind == .users ? SCIMUser.patchResource : SCIMGroup.patchResource
-        // Read, apply, write under the version read; a change in between is applied again.
+        // Read, apply, write what changed under the version read; a change in between (SC412
+        // without If-Match) is applied again to the new version.
         for attempt in 1...Self.patchAttempts {
             let (current, version) = try await read(kind, id, token, base: base, logger: logger)
             if let ifMatch, ifMatch != version {
                 throw SCIMError(status: .preconditionFailed, detail: "The resource changed: its version is \(SCIMMeta.etag(version))")
             }
             let patched = try patch.applied(to: current, resource: resource)
+            guard let query = try Self.change(kind, id, from: current, to: patched, version: version, ifMatch: ifMatch, token: token) else {
+                return Self.ok(current, version: version)
+            }
             do {
-                let (document, newVersion) = try await replace(kind, id, with: patched, ifVersion: version, token: token, base: base, logger: logger)
+                let (document, newVersion) = try await write(kind, query, base: base, logger: logger)
                 return Self.ok(document, version: newVersion)
-            } catch let error as SCIMError where error.status == .preconditionFailed && ifMatch == nil && attempt < Self.patchAttempts {
+            } catch let error as DatabaseError where error.sqlState == "SC412" && ifMatch == nil && attempt < Self.patchAttempts {
                 continue
             }
         }
         throw SCIMError(status: .conflict, detail: "The resource kept changing; retry the PATCH")
+    }
+
+    /// The write that takes a resource from `current` to `patched` under `version`, naming only
+    /// what changed (nil when nothing did): a User's changed attributes
+    /// (`platform.scim_update_user`), a Group's added or removed members alone
+    /// (`scim_add_group_members` / `scim_remove_group_members`, so a large group is not rewritten
+    /// for one member), its changed name or external id alone (`scim_update_group`), else the
+    /// whole Group (`scim_replace_group`). Members added or removed commute with any other
+    /// change, so they are written under the client's `If-Match` only; everything else under
+    /// the version read.
+    private static func change(
+        _ kind: ResourceKind, _ id: UUID, from current: SCIMJSON, to patched: SCIMJSON, version: Int32, ifMatch: Int32?, token: Token
+    ) throws(SCIMError) -> PostgresQuery? {
+        switch kind {
+        case .users:
+            let before = try SCIMUser.changes(from: current).members ?? []
+            let after = try SCIMUser.changes(from: patched).members ?? []
+            let changed = after.filter { member in before.first { $0.name == member.name }?.value != member.value }
+            guard !changed.isEmpty else { return nil }
+            return """
+                select \(unescaped: SCIMUser.columns)
+                from platform.scim_update_user(\(token.id), \(id), \(SCIMJSON.object(changed).text)::jsonb, \(version))
+                """
+        case .groups:
+            let before = try SCIMGroup.parts(of: current), after = try SCIMGroup.parts(of: patched)
+            let added = after.memberIDs.filter { !before.memberIDs.contains($0) }
+            let removed = before.memberIDs.filter { !after.memberIDs.contains($0) }
+            let renamed = before.displayName != after.displayName || before.externalID != after.externalID
+            switch (renamed, added.isEmpty, removed.isEmpty) {
+            case (false, true, true):
+                return nil
+            case (false, false, true):
+                return "select \(unescaped: SCIMGroup.columns) from platform.scim_add_group_members(\(token.id), \(id), \(added), \(ifMatch))"
+            case (false, true, false):
+                return "select \(unescaped: SCIMGroup.columns) from platform.scim_remove_group_members(\(token.id), \(id), \(removed), \(ifMatch))"
+            case (true, true, true):
+                var changes: [(name: String, value: SCIMJSON)] = []
+                if before.displayName != after.displayName {
+                    changes.append(("display_name", after.displayName.map(SCIMJSON.string) ?? .null))
+                }
+                if before.externalID != after.externalID {
+                    changes.append(("external_id", after.externalID.map(SCIMJSON.string) ?? .null))
+                }
+                return """
+                    select \(unescaped: SCIMGroup.columns)
+                    from platform.scim_update_group(\(token.id), \(id), \(SCIMJSON.object(changes).text)::jsonb, \(version))
+                    """
+            default:
+                return """
+                    select \(unescaped: SCIMGroup.columns)
+                    from platform.scim_replace_group(\(token.id), \(id), \(after.displayName), \(after.externalID), \(after.memberIDs), \(version))
+                    """
+            }
+        }
     }
 
     /// How many times a PATCH is applied again when the resource changed under it.
