@@ -200,18 +200,7 @@ struct SCIMHandler: Sendable {
 
     private func create(_ kind: ResourceKind, _ request: Request, _ token: Token, _ logger: Logger) async throws -> Response {
         let body = try await Self.body(request, limit: maxBodySize)
-        let query: PostgresQuery
-        switch kind {
-        case .users:
-            let changes = try SCIMUser.changes(from: body)
-            query = "select \(unescaped: SCIMUser.columns) from platform.scim_create_user(\(token.id), \(changes.text)::jsonb)"
-        case .groups:
-            let parts = try SCIMGroup.parts(of: body)
-            query = """
-                select \(unescaped: SCIMGroup.columns)
-                from platform.scim_create_group(\(token.id), \(parts.displayName), \(parts.externalID), \(parts.memberIDs))
-                """
-        }
+        let query = try Self.wholeWrite(kind, body, replacing: nil, ifVersion: nil, token: token)
         let (document, version) = try await write(kind, query, base: Self.base(request), logger: logger)
         var response = Self.ok(document, version: version, status: .created)
         if let location = document["meta"]?["location"]?.string {
@@ -335,19 +324,34 @@ struct SCIMHandler: Sendable {
     private func replace(
         _ kind: ResourceKind, _ id: UUID, with document: SCIMJSON, ifVersion: Int32?, token: Token, base: String, logger: Logger
     ) async throws -> (SCIMJSON, Int32) {
-        let query: PostgresQuery
-        switch kind {
-        case .users:
+        try await write(kind, try Self.wholeWrite(kind, document, replacing: id, ifVersion: ifVersion, token: token), base: base, logger: logger)
+    }
+
+    /// The statement writing a whole resource from its document: a creation (POST), or the
+    /// replacement of `id` (PUT) under `ifVersion`.
+    private static func wholeWrite(
+        _ kind: ResourceKind, _ document: SCIMJSON, replacing id: UUID?, ifVersion: Int32?, token: Token
+    ) throws(SCIMError) -> PostgresQuery {
+        switch (kind, id) {
+        case (.users, nil):
             let changes = try SCIMUser.changes(from: document)
-            query = "select \(unescaped: SCIMUser.columns) from platform.scim_replace_user(\(token.id), \(id), \(changes.text)::jsonb, \(ifVersion))"
-        case .groups:
+            return "select \(unescaped: SCIMUser.columns) from platform.scim_create_user(\(token.id), \(changes.text)::jsonb)"
+        case (.users, let id?):
+            let changes = try SCIMUser.changes(from: document)
+            return "select \(unescaped: SCIMUser.columns) from platform.scim_replace_user(\(token.id), \(id), \(changes.text)::jsonb, \(ifVersion))"
+        case (.groups, nil):
             let parts = try SCIMGroup.parts(of: document)
-            query = """
+            return """
+                select \(unescaped: SCIMGroup.columns)
+                from platform.scim_create_group(\(token.id), \(parts.displayName), \(parts.externalID), \(parts.memberIDs))
+                """
+        case (.groups, let id?):
+            let parts = try SCIMGroup.parts(of: document)
+            return """
                 select \(unescaped: SCIMGroup.columns)
                 from platform.scim_replace_group(\(token.id), \(id), \(parts.displayName), \(parts.externalID), \(parts.memberIDs), \(ifVersion))
                 """
         }
-        return try await write(kind, query, base: base, logger: logger)
     }
 
     private func write(_ kind: ResourceKind, _ query: PostgresQuery, base: String, logger: Logger) async throws -> (SCIMJSON, Int32) {
