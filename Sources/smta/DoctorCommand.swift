@@ -13,7 +13,9 @@ struct DoctorCommand: AsyncParsableCommand {
             without FORCE, without a policy checking membership, without an index on their tenant \
             column; policies calling a membership helper once per row; SECURITY DEFINER functions \
             without a pinned search_path; API functions (schema public) executable by anon; \
-            extensions in schema public.
+            extensions in schema public. With --citus, also what would keep the app tables from \
+            being distributed on their tenant column: no such column or a nullable one, unique \
+            keys without it, foreign keys that do not pair it.
 
             Exit status: 0 when nothing is wrong, 1 when something is, 2 when the database could \
             not be inspected (configuration, connection or permission problem).
@@ -30,10 +32,17 @@ struct DoctorCommand: AsyncParsableCommand {
     @Flag(help: "Print the report as JSON (for CI).")
     var json = false
 
+    @Flag(help: "Also check that the app tables could be distributed by Citus (docs/scaling.md).")
+    var citus = false
+
+    @Option(help: "With --citus: the distribution column.")
+    var distributionColumn = "organization_id"
+
     func run() async throws {
         let report: DoctorReport
         do {
-            report = try await Doctor().inspect(options.load().requiredDatabaseURL())
+            report = try await Doctor(citus: citus ? CitusReadiness(column: distributionColumn) : nil)
+                .inspect(options.load().requiredDatabaseURL())
         } catch {
             FileHandle.standardError.write(Data("smta doctor: could not inspect the database: \(error)\n".utf8))
             throw ExitCode(Self.couldNotInspect)

@@ -53,6 +53,40 @@ struct DoctorTests {
         #expect(found == [])
     }
 
+    @Test("--citus: tables ready for distribution pass; a missing or nullable column, a key and a reference without it are found")
+    func citusReadiness() async throws {
+        let url = try await TestCluster.shared.database(migrated: Self.payload)
+        for statement in [
+            // Ready: the column everywhere, in every key, and paired in the reference.
+            "create table app.projects (organization_id uuid not null, id uuid not null, primary key (organization_id, id))",
+            "create table app.tasks (organization_id uuid not null, id uuid not null, project_id uuid not null, "
+                + "primary key (organization_id, id), foreign key (organization_id, project_id) references app.projects (organization_id, id))",
+            // Not ready, one problem each.
+            "create table app.settings (key text primary key, value text)",
+            "create table app.notes (organization_id uuid, id uuid not null, primary key (id))",
+            "create table app.comments (organization_id uuid not null, id uuid primary key, task_id uuid, slug text, "
+                + "unique (organization_id, slug))",
+            "create table app.links (organization_id uuid not null, id uuid not null, note_id uuid references app.notes (id), "
+                + "primary key (organization_id, id))",
+        ] {
+            try await TestSQL.execute(statement, on: url)
+        }
+        let plain = try await Doctor().inspect(url).findings.filter { $0.kind.rawValue.hasPrefix("citus") }
+        #expect(plain.isEmpty, "only with --citus")
+        let found = Set(try await Doctor(citus: CitusReadiness()).inspect(url).findings
+            .filter { $0.kind.rawValue.hasPrefix("citus") }.map { Pair(object: $0.object, kind: $0.kind) })
+        #expect(found == [
+            Pair(object: "app.settings", kind: .citusNoDistributionColumn),
+            Pair(object: "app.notes.organization_id", kind: .citusNullableDistributionColumn),
+            Pair(object: "app.notes primary key notes_pkey", kind: .citusUniqueWithoutDistributionColumn),
+            Pair(object: "app.comments primary key comments_pkey", kind: .citusUniqueWithoutDistributionColumn),
+            Pair(object: "app.links foreign key links_note_id_fkey", kind: .citusForeignKeyWithoutDistributionColumn),
+        ])
+        let named = try await Doctor(citus: CitusReadiness(column: "tenant")).inspect(url).findings
+            .filter { $0.kind == .citusNoDistributionColumn }.map(\.object)
+        #expect(named.count == 6, "another distribution column: no table has it")
+    }
+
     @Test("an app table without row-level security is found")
     func rowLevelSecurityDisabled() async throws {
         let found = try await Self.findings(after: [

@@ -14,7 +14,8 @@ import PostgresNIO
 ///   schemas and those a platform manages (``platformSchemas``), extension members excepted;
 /// - functions of the API schema `public` that `anon` may execute, except
 ///   `public.get_invitation_details(text)`, the invitation landing page SMTA opens to `anon`;
-/// - extensions installed in schema `public`.
+/// - extensions installed in schema `public`;
+/// - with ``CitusReadiness`` (`--citus`), what would keep the app tables from being distributed.
 ///
 /// A policy "checks membership" when it calls one of SMTA's membership helpers or reads
 /// `core.memberships` / `core.unit_memberships` (PostgreSQL records both as dependencies).
@@ -42,9 +43,12 @@ public struct Doctor: Sendable {
     ]
 
     private let logger: Logger
+    /// With `smta doctor --citus`: the distribution checks too.
+    private let citus: CitusReadiness?
 
-    /// Creates a doctor.
-    public init(logger: Logger = Logger(label: "smta.doctor")) {
+    /// Creates a doctor; with `citus`, it also checks the app tables for distribution by Citus.
+    public init(citus: CitusReadiness? = nil, logger: Logger = Logger(label: "smta.doctor")) {
+        self.citus = citus
         self.logger = logger
     }
 
@@ -88,6 +92,9 @@ public struct Doctor: Sendable {
             join pg_catalog.pg_namespace n on n.oid = e.extnamespace
             where n.nspname = 'public' order by 1
             """, as: String.self, on: connection)
+        if let citus {
+            findings += try await citus.findings(on: connection, logger: logger)
+        }
         findings += publicExtensions.map { name in
             DoctorFinding(
                 object: "extension \(name)", kind: .extensionInPublic,

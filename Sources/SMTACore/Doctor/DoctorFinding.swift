@@ -20,6 +20,14 @@ public struct DoctorFinding: Codable, Sendable, Hashable {
         case anonExecutesAPIFunction = "anon-executes-api-function"
         /// An extension installed in schema `public`.
         case extensionInPublic = "extension-in-public"
+        /// `--citus`: a table without the distribution column.
+        case citusNoDistributionColumn = "citus-no-distribution-column"
+        /// `--citus`: a distribution column that may be null.
+        case citusNullableDistributionColumn = "citus-nullable-distribution-column"
+        /// `--citus`: a primary key or unique constraint without the distribution column.
+        case citusUniqueWithoutDistributionColumn = "citus-unique-without-distribution-column"
+        /// `--citus`: a foreign key between tables that does not pair their distribution columns.
+        case citusForeignKeyWithoutDistributionColumn = "citus-foreign-key-without-distribution-column"
     }
 
     /// The object at fault, as a person would name it: `app.orders`, `app.orders.organization_id`,
