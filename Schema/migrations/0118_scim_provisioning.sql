@@ -801,6 +801,55 @@ $$;
 
 revoke all on function core.bind_scim_users(uuid, text, boolean) from public, anon, authenticated, app_user;
 
+-- core.bind_scim_users_of_verified_domain(): AFTER INSERT OR UPDATE OF verified_at on
+-- core.organization_domains: when an organization verifies a domain (usually after its
+-- identity provider has provisioned its people), its pending SCIM users at that domain bind now
+-- to the users the database knows verified there (core.find_verified_user: Supabase's
+-- confirmed auth.users, OIDC's issuer-verified links), rather than at their next sign-in or
+-- never (an OIDC link is written once). Under Payload the database knows nobody: they bind at
+-- their next session. A binding that fails leaves them pending and never fails the
+-- verification. Internal (trigger). Raises nothing of its own.
+create or replace function core.bind_scim_users_of_verified_domain()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+    v_email text;
+    v_user_id uuid;
+begin
+    if new.verified_at is null or (tg_op = 'UPDATE' and old.verified_at is not null) then
+        return null;
+    end if;
+    for v_email in
+        select s.email
+        from core.scim_users as s
+        where s.organization_id = new.organization_id
+          and s.user_id is null
+          and pg_catalog.split_part(s.email, '@', 2) = new.domain
+        order by s.email
+    loop
+        begin
+            v_user_id := core.find_verified_user(v_email);
+            if v_user_id is not null then
+                perform core.bind_scim_users(v_user_id, v_email, false);
+            end if;
+        exception
+            when others then
+                raise warning 'SMTA: binding the SCIM users of % on the verification of % failed: %',
+                    v_email, new.domain, sqlerrm;
+        end;
+    end loop;
+    return null;
+end
+$$;
+
+revoke all on function core.bind_scim_users_of_verified_domain() from public, anon, authenticated, app_user;
+
+create trigger trg_organization_domains_scim_binding after insert or update of verified_at on core.organization_domains
+    for each row execute function core.bind_scim_users_of_verified_domain();
+
 -- public.claim_provisioned_memberships(p_within_verified_domains default false): binds the
 -- signed-in caller to the SCIM users provisioned for their verified email
 -- (core.current_user_verified_email) and returns the organizations they joined. Nothing for an
