@@ -166,6 +166,7 @@ struct BridgeBenchmark: AsyncParsableCommand {
             url: url, identity: Identity(userID: userID, email: "bench@example.com", role: .authenticated, claimsJSON: claims, source: "supabase"),
             statement: statement, clients: clients)
 
+        let eventLoopClientFloor = try await EventLoopClientFloor.open(url: url, statement: direct, clients: clients)
         let loads = [
             Load(name: "HTTP floor: Hummingbird, fixed body") {
                 try await offLoop { try LoadTools.wrk(url: "http://127.0.0.1:\(floor.port)\(path)", header: header, connections: clients, seconds: seconds) }
@@ -184,9 +185,7 @@ struct BridgeBenchmark: AsyncParsableCommand {
                     try LoadTools.pgbench(binary: pgbench, url: databaseURL, script: handWritten, clients: clients, seconds: seconds, folder: folder)
                 }
             },
-            Load(name: "client floor: PostgresNIO futures") {
-                try await EventLoopClientFloor(url: url, statement: direct, clients: clients).run(seconds: seconds)
-            },
+            Load(name: "client floor: PostgresNIO futures") { try await eventLoopClientFloor.run(seconds: seconds) },
             Load(name: "HTTP floor: SwiftNIO alone, fixed body") {
                 try await offLoop { try LoadTools.wrk(url: "http://127.0.0.1:\(nioFloor.port)\(path)", header: header, connections: clients, seconds: seconds) }
             },
@@ -198,6 +197,7 @@ struct BridgeBenchmark: AsyncParsableCommand {
                 runs[index].append(try await Self.measured(load.run, seconds: seconds, postmaster: postmaster))
             }
         }
+        await eventLoopClientFloor.close()
         let rows = zip(loads, runs).map { ($0.name, Self.median($1)) }
         let report = BridgeBenchmarkReport(
             clients: clients, seconds: seconds, rounds: rounds, rows: rows,

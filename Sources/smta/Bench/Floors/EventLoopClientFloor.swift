@@ -12,31 +12,42 @@ import SMTACore
 ///
 /// What the database side costs in this process at least: the distance from ``ClientFloor`` is
 /// what an event-loop-native request path could save on the database side.
-struct EventLoopClientFloor {
-    let url: DatabaseURL
-    /// The statement, values included.
-    let statement: String
-    let clients: Int
+///
+/// Its connections are opened once, before the rounds, and closed after them: a backend counts
+/// in PostgreSQL's CPU while it lives or once the postmaster has reaped it, so connections
+/// closed as a load ends would take their backends' work out of the figure.
+struct EventLoopClientFloor: Sendable {
+    private let connections: [PostgresConnection]
+    /// The statement prepared on each connection, in the same order.
+    private let prepared: [PreparedQuery]
 
-    /// Runs `clients` connections calling in a loop for `seconds`; the figures as `wrk` reports them.
-    func run(seconds: Int) async throws -> LoadTools.Figures {
+    /// Opens `clients` connections to `url`, spread over the event loops, and prepares
+    /// `statement` (values included) on each.
+    static func open(url: DatabaseURL, statement: String, clients: Int) async throws -> EventLoopClientFloor {
         var logger = Logger(label: "smta.bench.event-loop-client-floor")
         logger.logLevel = .critical
         var connections: [PostgresConnection] = []
-        defer {
-            for connection in connections { connection.close().whenComplete { _ in } }
-        }
-        for id in 0..<clients {
-            let loop = MultiThreadedEventLoopGroup.singleton.next()
-            connections.append(try await PostgresConnection.connect(on: loop, configuration: try url.connectionConfiguration(), id: id, logger: logger))
-        }
-        // Prepared once per connection, as the bridge prepares its statement.
         var prepared: [PreparedQuery] = []
-        for connection in connections {
-            let query = try await connection.prepare(query: statement).get()
-            _ = try await query.execute().get()
-            prepared.append(query)
+        do {
+            for id in 0..<clients {
+                let loop = MultiThreadedEventLoopGroup.singleton.next()
+                let connection = try await PostgresConnection.connect(
+                    on: loop, configuration: try url.connectionConfiguration(), id: id, logger: logger)
+                connections.append(connection)
+                // Prepared once per connection, as the bridge prepares its statement.
+                let query = try await connection.prepare(query: statement).get()
+                _ = try await query.execute().get()
+                prepared.append(query)
+            }
+        } catch {
+            for connection in connections { try? await connection.close().get() }
+            throw error
         }
+        return EventLoopClientFloor(connections: connections, prepared: prepared)
+    }
+
+    /// Calls on every connection in a loop for `seconds`; the figures as `wrk` reports them.
+    func run(seconds: Int) async throws -> LoadTools.Figures {
         let end = NIODeadline.now() + .seconds(Int64(seconds))
         let start = ContinuousClock.now
         let runs = zip(connections, prepared).map { connection, query in
@@ -50,8 +61,16 @@ struct EventLoopClientFloor {
         for run in runs {
             latencies += try await run.get()
         }
-        let elapsed = Double(start.duration(to: .now).components.seconds) + Double(start.duration(to: .now).components.attoseconds) / 1e18
-        return LoadTools.Figures(perSecond: Double(latencies.count) / elapsed, latencies: latencies)
+        let elapsed = start.duration(to: .now)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return LoadTools.Figures(perSecond: Double(latencies.count) / seconds, latencies: latencies)
+    }
+
+    /// Closes the connections.
+    func close() async {
+        for connection in connections {
+            try? await connection.close().get()
+        }
     }
 
     /// Sends one call, and the next from its completion, until `end`.
