@@ -56,9 +56,10 @@ struct GateDroppedConnectionTests {
             let error = await #expect(throws: DatabaseError.self) {
                 try await gate.transaction(as: identity) { tx in
                     let pid = try await tx.rows("select pg_backend_pid()", as: Int32.self)[0]
+                    // Terminated once PostgreSQL shows the statement running (a fixed delay
+                    // raced the statement's sending on a loaded machine).
                     let terminator = Task {
-                        try await Task.sleep(for: .milliseconds(300))
-                        try await TestSQL.execute("select pg_terminate_backend(\(pid))", on: url)
+                        try await TestSQL.execute(Self.terminateWhenSleeping(pid), on: url)
                     }
                     do {
                         try await tx.query("select pg_sleep(30)")
@@ -75,5 +76,29 @@ struct GateDroppedConnectionTests {
         }
         #expect(error?.sqlState == "57P01")  // admin_shutdown: the server says why before closing
         #expect(next == 1)
+    }
+
+    /// A statement that waits (up to 10 s) until backend `pid` runs `pg_sleep(30)`, then
+    /// terminates it; it fails when the statement never showed up.
+    static func terminateWhenSleeping(_ pid: Int32) -> String {
+        """
+        do $$
+        begin
+            for attempt in 1..500 loop
+                -- pg_stat_activity is read once per transaction unless its snapshot is cleared.
+                perform pg_catalog.pg_stat_clear_snapshot();
+                if exists (
+                    select from pg_catalog.pg_stat_activity
+                    where pid = \(pid) and state = 'active' and query like '%pg_sleep(30)%'
+                ) then
+                    perform pg_catalog.pg_terminate_backend(\(pid));
+                    return;
+                end if;
+                perform pg_catalog.pg_sleep(0.02);
+            end loop;
+            raise exception 'backend % never ran pg_sleep(30)', \(pid);
+        end
+        $$
+        """
     }
 }
