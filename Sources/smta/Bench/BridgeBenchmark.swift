@@ -22,7 +22,10 @@ import SMTASupabase
 /// - **the event-loop floors**, how low each side goes beneath the bridge's stack: PostgresNIO's
 ///   future API sending pgbench's statement from each call's completion on the connection's
 ///   event loop (``EventLoopClientFloor``), and the same HTTP answer from a bare SwiftNIO
-///   pipeline in its channel handler (``NIOHTTPFloor``), neither with a task per request;
+///   pipeline in its channel handler (``NIOHTTPFloor``), neither with a task per request; and
+///   the two joined (``EventLoopBridgeFloor``): the SwiftNIO pipeline answering each request
+///   with the statement's result, sent on a connection of its own event loop — the least any
+///   bridge answering this call could cost;
 /// - **pgbench** (libpq) sending (a) that statement and (b) the four-statement transaction a
 ///   client would write by hand (BEGIN; the role and claim settings; the call; COMMIT).
 ///
@@ -167,6 +170,12 @@ struct BridgeBenchmark: AsyncParsableCommand {
             statement: statement, clients: clients)
 
         let eventLoopClientFloor = try await EventLoopClientFloor.open(url: url, statement: direct, clients: clients)
+        let eventLoopBridgeFloor = try await EventLoopBridgeFloor.start(path: path, url: url, statement: direct, clients: clients)
+        let answered = await HTTPProbe.send(.GET, port: eventLoopBridgeFloor.port, path: path, headers: [], limit: .seconds(5))
+        guard answered.status == 200, answered.body == body.body else {
+            await eventLoopBridgeFloor.close()
+            throw LoadTools.BenchmarkFailure("the event-loop bridge floor answered \(answered.status) \(answered.body), not the bridge's body")
+        }
         let loads = [
             Load(name: "HTTP floor: Hummingbird, fixed body") {
                 try await offLoop { try LoadTools.wrk(url: "http://127.0.0.1:\(floor.port)\(path)", header: header, connections: clients, seconds: seconds) }
@@ -189,6 +198,11 @@ struct BridgeBenchmark: AsyncParsableCommand {
             Load(name: "HTTP floor: SwiftNIO alone, fixed body") {
                 try await offLoop { try LoadTools.wrk(url: "http://127.0.0.1:\(nioFloor.port)\(path)", header: header, connections: clients, seconds: seconds) }
             },
+            Load(name: "bridge floor: SwiftNIO + futures, joined") {
+                try await offLoop {
+                    try LoadTools.wrk(url: "http://127.0.0.1:\(eventLoopBridgeFloor.port)\(path)", header: header, connections: clients, seconds: seconds)
+                }
+            },
         ]
         var runs = Array(repeating: [Measured](), count: loads.count)
         for round in 1...rounds {
@@ -198,6 +212,7 @@ struct BridgeBenchmark: AsyncParsableCommand {
             }
         }
         await eventLoopClientFloor.close()
+        await eventLoopBridgeFloor.close()
         let rows = zip(loads, runs).map { ($0.name, Self.median($1)) }
         let report = BridgeBenchmarkReport(
             clients: clients, seconds: seconds, rounds: rounds, rows: rows,

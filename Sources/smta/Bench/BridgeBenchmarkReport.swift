@@ -15,7 +15,8 @@ struct BridgeBenchmarkReport {
     let rounds: Int
     /// Each load's medians, in the order run: the HTTP floor, the bridge, the Swift client floor,
     /// pgbench's statement, pgbench's transaction, the event-loop client floor (PostgresNIO's
-    /// futures), the event-loop HTTP floor (SwiftNIO alone).
+    /// futures), the event-loop HTTP floor (SwiftNIO alone), the event-loop bridge floor (the two
+    /// joined).
     let rows: [(name: String, measured: BridgeBenchmark.Measured)]
     let curve: [CurvePoint]
 
@@ -25,6 +26,7 @@ struct BridgeBenchmarkReport {
     private var pgbench: BridgeBenchmark.Measured { rows[3].measured }
     private var eventLoopClientFloor: BridgeBenchmark.Measured { rows[5].measured }
     private var nioFloor: BridgeBenchmark.Measured { rows[6].measured }
+    private var eventLoopBridgeFloor: BridgeBenchmark.Measured { rows[7].measured }
 
     /// The bridge's CPU per request over the HTTP floor's.
     var cpuOverHTTPFloor: Double { bridge.ownMicros / httpFloor.ownMicros }
@@ -59,6 +61,9 @@ struct BridgeBenchmarkReport {
                 + "\(Self.format(httpFloor.ownMicros + clientFloor.ownMicros, 0, 0)) µs (\(Self.format((httpFloor.ownMicros + clientFloor.ownMicros) / httpFloor.ownMicros, 0, 2)) × the HTTP floor); "
                 + "on the event loop, SwiftNIO \(Self.format(nioFloor.ownMicros, 0, 0)) µs + PostgresNIO's futures \(Self.format(eventLoopClientFloor.ownMicros, 0, 0)) µs = "
                 + "\(Self.format(nioFloor.ownMicros + eventLoopClientFloor.ownMicros, 0, 0)) µs (\(Self.format((nioFloor.ownMicros + eventLoopClientFloor.ownMicros) / httpFloor.ownMicros, 0, 2)) × the HTTP floor)")
+        lines.append(
+            "Joined on the event loop: \(Self.format(eventLoopBridgeFloor.ownMicros, 0, 0)) µs (\(Self.format(eventLoopBridgeFloor.ownMicros / httpFloor.ownMicros, 0, 2)) × the HTTP floor), "
+                + "\(Self.format(eventLoopBridgeFloor.figures.perSecond / pgbench.figures.perSecond, 0, 2)) × pgbench's throughput, p99 \(Self.format(eventLoopBridgeFloor.figures.p99, 0, 2)) ms")
         if let bridgePostgres = bridge.postgresMicros, let directPostgres = pgbench.postgresMicros {
             lines.append(
                 "PostgreSQL CPU per call: \(Self.format(bridgePostgres, 0, 0)) µs under the bridge, \(Self.format(directPostgres, 0, 0)) µs under pgbench")
