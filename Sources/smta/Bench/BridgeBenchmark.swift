@@ -165,7 +165,7 @@ struct BridgeBenchmark: AsyncParsableCommand {
         defer { floor.server.cancel() }
         let nioFloor = try await NIOHTTPFloor.start(path: path, body: ByteBuffer(string: body.body))
         defer { nioFloor.channel.close(promise: nil) }
-        let clientFloor = ClientFloor(
+        let clientFloor = try await ClientFloor.open(
             url: url, identity: Identity(userID: userID, email: "bench@example.com", role: .authenticated, claimsJSON: claims, source: "supabase"),
             statement: statement, clients: clients)
 
@@ -211,6 +211,7 @@ struct BridgeBenchmark: AsyncParsableCommand {
                 runs[index].append(try await Self.measured(load.run, seconds: seconds, postmaster: postmaster))
             }
         }
+        await clientFloor.close()
         await eventLoopClientFloor.close()
         await eventLoopBridgeFloor.close()
         let rows = zip(loads, runs).map { ($0.name, Self.median($1)) }
