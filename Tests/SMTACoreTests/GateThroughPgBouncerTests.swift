@@ -80,4 +80,22 @@ struct GateThroughPgBouncerTests {
             #expect(setting == "0")
         }
     }
+
+    @Test("Gate.transaction through the pooler: the timeout set with the caller bounds the transaction's statements")
+    func transactionTimeoutThroughThePooler() async throws {
+        let direct = try await TestCluster.shared.database(migrated: Self.migrations)
+        let pooled = try await TestPgBouncer.shared.url(for: direct, poolSize: 1)
+        let identity = GateTests.supabaseIdentity(UUID(), email: "ada@example.com")
+        try await Self.withPool(pooled, size: 1) { pool in
+            let gate = Gate(pool: pool, route: .transactionPooler(statementTimeout: .milliseconds(300)))
+            let started = ContinuousClock.now
+            let failure = await #expect(throws: DatabaseError.self) {
+                try await gate.transaction(as: identity) { try await $0.query("select pg_catalog.pg_sleep(2)") }
+            }
+            #expect(failure?.sqlState == "57014")
+            #expect(ContinuousClock.now - started < .seconds(1.5))
+            let role = try await gate.transaction(as: identity) { try await $0.rows("select current_user::text", as: String.self) }
+            #expect(role == ["authenticated"])
+        }
+    }
 }
