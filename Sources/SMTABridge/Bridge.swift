@@ -41,16 +41,36 @@ public struct Bridge: Sendable {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         var poolConfiguration = try database.connectionConfiguration()
-        let statementMilliseconds = settings.statementTimeout.components.seconds * 1000
-            + settings.statementTimeout.components.attoseconds / 1_000_000_000_000_000
-        poolConfiguration.options.additionalStartupParameters = [
-            ("statement_timeout", "\(statementMilliseconds)"),
-            ("application_name", "smta-bridge"),
-        ]
-        var probeConfiguration = try database.connectionConfiguration()
+        let route: ConnectionRoute
+        if settings.transactionPooling {
+            // A transaction pooler refuses statement_timeout at connection start (PgBouncer 1.18:
+            // "unsupported startup parameter"); the gate sets it in each call's transaction.
+            route = .transactionPooler(statementTimeout: settings.statementTimeout)
+            poolConfiguration.options.additionalStartupParameters = [("application_name", "smta-bridge")]
+        } else {
+            route = .session
+            poolConfiguration.options.additionalStartupParameters = [
+                ("statement_timeout", "\(ConnectionRoute.milliseconds(settings.statementTimeout))"),
+                ("application_name", "smta-bridge"),
+            ]
+        }
+        // The watch and the catalog listener hold sessions of their own: straight to PostgreSQL
+        // when direct_database_url is set.
+        let sessionDatabase = settings.directDatabase ?? database
+        var probeConfiguration = try sessionDatabase.connectionConfiguration()
         probeConfiguration.options.additionalStartupParameters = [("application_name", "smta-bridge-probe")]
-        var listenerConfiguration = try database.connectionConfiguration()
+        var listenerConfiguration = try sessionDatabase.connectionConfiguration()
         listenerConfiguration.options.additionalStartupParameters = [("application_name", "smta-bridge-listener")]
+        let listensForReloads = !settings.transactionPooling || settings.directDatabase != nil
+        if !listensForReloads {
+            logger.notice(
+                """
+                transaction_pooling without direct_database_url: catalog reload notifications (LISTEN smta, pgrst) \
+                cannot pass a transaction pooler, so the bridge does not listen for them; the catalog is re-read \
+                every \(settings.catalogRefreshInterval) and on an unknown function name. Set direct_database_url \
+                (SMTA_DIRECT_DATABASE_URL) to PostgreSQL itself for reloads at once.
+                """)
+        }
 
         let pool = RenewablePool(configuration: poolConfiguration, size: settings.poolSize, logger: logger)
         let metrics = BridgeMetrics(adapter: adapter.name, poolSize: settings.poolSize)
@@ -64,7 +84,8 @@ public struct Bridge: Sendable {
         }
         let catalog = FunctionCatalog(pool: pool, refreshInterval: settings.catalogRefreshInterval, logger: logger)
         let gate = Gate(
-            pool: pool, secretsKey: settings.secretsKey, allowsAnonymousUsers: settings.allowsAnonymousUsers, logger: logger)
+            pool: pool, secretsKey: settings.secretsKey, allowsAnonymousUsers: settings.allowsAnonymousUsers, logger: logger,
+            route: route)
         let rpc = RPCHandler(
             adapter: adapter, gate: gate, catalog: catalog, availability: availability, maxBodySize: settings.maxBodySize,
             idempotencyWindow: settings.idempotencyWindow, activeOrganization: ActiveOrganization(claim: settings.organizationClaim),
@@ -96,36 +117,40 @@ public struct Bridge: Sendable {
 
         let server = GuardedHTTP1Channel.server(
             idleTimeout: settings.idleTimeout, headerTimeout: settings.headerTimeout, maxHeaderSize: settings.maxHeaderSize)
-        let app = Application(
-            router: router,
-            server: server,
-            configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "smta"),
-            services: [
-                LoggedService(
-                    name: "PostgreSQL pool",
-                    base: BackgroundService(name: "PostgreSQL pool", logger: logger) { await pool.run() },
-                    logger: logger),
-                LoggedService(name: "database watch", base: availability, logger: logger),
-                LoggedService(
-                    name: "adapter \(adapter.name)",
-                    base: BackgroundService(name: "adapter \(adapter.name)", logger: logger) { [adapter] in try await adapter.run() },
-                    logger: logger),
-                LoggedService(
-                    name: "catalog refresh",
-                    base: BackgroundService(name: "catalog refresh", logger: logger) { await catalog.refreshPeriodically() },
-                    logger: logger),
-                LoggedService(
-                    name: "idempotency purge",
-                    base: BackgroundService(name: "idempotency purge", logger: logger) {
-                        await IdempotencyPurge(pool: pool, logger: logger).run()
-                    },
-                    logger: logger),
+        var services: [any Service] = [
+            LoggedService(
+                name: "PostgreSQL pool",
+                base: BackgroundService(name: "PostgreSQL pool", logger: logger) { await pool.run() },
+                logger: logger),
+            LoggedService(name: "database watch", base: availability, logger: logger),
+            LoggedService(
+                name: "adapter \(adapter.name)",
+                base: BackgroundService(name: "adapter \(adapter.name)", logger: logger) { [adapter] in try await adapter.run() },
+                logger: logger),
+            LoggedService(
+                name: "catalog refresh",
+                base: BackgroundService(name: "catalog refresh", logger: logger) { await catalog.refreshPeriodically() },
+                logger: logger),
+            LoggedService(
+                name: "idempotency purge",
+                base: BackgroundService(name: "idempotency purge", logger: logger) {
+                    await IdempotencyPurge(pool: pool, logger: logger).run()
+                },
+                logger: logger),
+        ]
+        if listensForReloads {
+            services.append(
                 LoggedService(
                     name: "catalog listener",
                     base: CatalogReloadListener(
                         configuration: listenerConfiguration, catalog: catalog, retryInterval: .seconds(1), logger: logger),
-                    logger: logger),
-            ],
+                    logger: logger))
+        }
+        let app = Application(
+            router: router,
+            server: server,
+            configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "smta"),
+            services: services,
             onServerRunning: { channel in
                 await onListening(channel.localAddress?.port ?? settings.port)
             },

@@ -13,6 +13,12 @@ extension Configuration.Key {
     public static let requestTimeout = Configuration.Key("request_timeout")
     /// Seconds one statement may run before PostgreSQL cancels it (default 15).
     public static let statementTimeout = Configuration.Key("statement_timeout")
+    /// Whether `database_url` leads to a pooler in transaction mode (PgBouncer's
+    /// `pool_mode = transaction`): `true` or `false` (default).
+    public static let transactionPooling = Configuration.Key("transaction_pooling")
+    /// A URL straight to PostgreSQL for the bridge's session work (LISTEN for catalog reloads, the
+    /// database watch) when `database_url` leads to a transaction pooler; unset: `database_url`.
+    public static let directDatabaseURL = Configuration.Key("direct_database_url", secret: true)
     /// The largest request body the bridge reads, in bytes (default 1048576).
     public static let maxBodySize = Configuration.Key("max_body_size")
     /// Seconds a keep-alive connection may stay idle between requests (default 75).
@@ -42,7 +48,7 @@ extension Configuration.Key {
 extension BridgeSettings {
     /// Every configuration key the bridge reads.
     public static let configurationKeys: [Configuration.Key] = [
-        .host, .port, .adminPort, .poolSize, .requestTimeout, .statementTimeout, .maxBodySize, .idleTimeout, .headerTimeout,
+        .host, .port, .adminPort, .poolSize, .requestTimeout, .statementTimeout, .transactionPooling, .directDatabaseURL, .maxBodySize, .idleTimeout, .headerTimeout,
         .logFormat, .corsOrigins, .idempotencyWindow, .drainTimeout, .organizationClaim, .scimRateLimit,
         .stripeWebhookSecret, .lemonSqueezyWebhookSecret,
     ]

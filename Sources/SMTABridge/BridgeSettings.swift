@@ -15,6 +15,15 @@ public struct BridgeSettings: Sendable {
     public var requestTimeout: Duration
     /// How long one statement may run before PostgreSQL cancels it (`statement_timeout`).
     public var statementTimeout: Duration
+    /// Whether the database URL leads to a pooler in transaction mode (PgBouncer's
+    /// `pool_mode = transaction`): each call then runs in a transaction of its own that sets
+    /// `statement_timeout`, no statement is prepared, and catalog reload notifications need
+    /// ``directDatabase``.
+    public var transactionPooling: Bool
+    /// PostgreSQL reached directly, for the work that needs a session of its own (LISTEN for
+    /// catalog reloads, the database watch) when the database URL leads to a transaction pooler;
+    /// nil: that work uses the database URL.
+    public var directDatabase: DatabaseURL?
     /// The largest request body read, in bytes.
     public var maxBodySize: Int
     /// The largest header section accepted, in bytes.
@@ -52,7 +61,7 @@ public struct BridgeSettings: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 3000, adminPort: Int? = nil, poolSize: Int = 16,
         requestTimeout: Duration = .seconds(30), statementTimeout: Duration = .seconds(15),
-        maxBodySize: Int = 1 << 20, maxHeaderSize: Int = 32 << 10,
+        transactionPooling: Bool = false, directDatabase: DatabaseURL? = nil, maxBodySize: Int = 1 << 20, maxHeaderSize: Int = 32 << 10,
         idleTimeout: Duration = .seconds(75), headerTimeout: Duration = .seconds(10),
         catalogRefreshInterval: Duration = .seconds(10), secretsKey: String? = nil,
         stripeWebhookSecrets: [String] = [], lemonSqueezyWebhookSecrets: [String] = [],
@@ -65,6 +74,8 @@ public struct BridgeSettings: Sendable {
         self.poolSize = poolSize
         self.requestTimeout = requestTimeout
         self.statementTimeout = statementTimeout
+        self.transactionPooling = transactionPooling
+        self.directDatabase = directDatabase
         self.maxBodySize = maxBodySize
         self.maxHeaderSize = maxHeaderSize
         self.idleTimeout = idleTimeout
@@ -82,7 +93,7 @@ public struct BridgeSettings: Sendable {
     }
 
     /// Reads `SMTA_HOST`, `SMTA_PORT`, `SMTA_ADMIN_PORT`, `SMTA_POOL_SIZE`, `SMTA_REQUEST_TIMEOUT`,
-    /// `SMTA_STATEMENT_TIMEOUT`, `SMTA_MAX_BODY_SIZE`, `SMTA_IDLE_TIMEOUT`, `SMTA_HEADER_TIMEOUT`,
+    /// `SMTA_STATEMENT_TIMEOUT`, `SMTA_TRANSACTION_POOLING`, `SMTA_DIRECT_DATABASE_URL`, `SMTA_MAX_BODY_SIZE`, `SMTA_IDLE_TIMEOUT`, `SMTA_HEADER_TIMEOUT`,
     /// `SMTA_SECRETS_KEY`, the webhook
     /// secrets (`SMTA_STRIPE_WEBHOOK_SECRET`, `SMTA_LEMONSQUEEZY_WEBHOOK_SECRET`: one secret, or
     /// several separated by commas while one is being rolled), `SMTA_CORS_ORIGINS` and
@@ -105,6 +116,16 @@ public struct BridgeSettings: Sendable {
         poolSize = try configuration.integer(.poolSize, in: 1...1000, default: poolSize)
         requestTimeout = .milliseconds(Int64(try configuration.number(.requestTimeout, in: 0.1...3600, default: 30) * 1000))
         statementTimeout = .milliseconds(Int64(try configuration.number(.statementTimeout, in: 0.1...3600, default: 15) * 1000))
+        transactionPooling = try configuration.boolean(.transactionPooling, default: false)
+        if let text = configuration[.directDatabaseURL], !text.isEmpty {
+            do {
+                directDatabase = try DatabaseURL(text)
+            } catch let error as ConfigurationError {
+                throw ConfigurationError(key: Configuration.Key.directDatabaseURL.environmentName, problem: error.problem)
+            } catch {
+                throw ConfigurationError(key: Configuration.Key.directDatabaseURL.environmentName, problem: "is not a PostgreSQL URL")
+            }
+        }
         maxBodySize = try configuration.integer(.maxBodySize, in: 1024...(1 << 30), default: maxBodySize)
         idleTimeout = .milliseconds(Int64(try configuration.number(.idleTimeout, in: 0.1...86400, default: 75) * 1000))
         headerTimeout = .milliseconds(Int64(try configuration.number(.headerTimeout, in: 0.1...3600, default: 10) * 1000))

@@ -10,7 +10,9 @@ extension Gate {
     ///
     /// `core.gate_call` goes as a statement prepared once per connection (see
     /// `PostgresConnection.guardedExecute(_:logger:)`), so PostgreSQL parses and plans it once;
-    /// the caller's `statement` is planned at every call, as the caller, inside it.
+    /// the caller's `statement` is planned at every call, as the caller, inside it. Through a
+    /// transaction pooler (``ConnectionRoute/transactionPooler(statementTimeout:)``) it goes
+    /// unnamed, in a transaction of its own that sets `statement_timeout` first.
     ///
     /// The call is answered once PostgreSQL has confirmed its commit (see
     /// `PostgresConnection.committedQuery(_:logger:)`), unless `readOnly` says there is nothing to
@@ -36,6 +38,11 @@ extension Gate {
         let call = GateCallStatement(
             identity: identity, secretsKey: secretsKey, allowsAnonymousUsers: allowsAnonymousUsers,
             statement: statement, arguments: arguments)
+        if case .transactionPooler(let statementTimeout) = route {
+            let query = PostgresQuery(unsafeSQL: GateCallStatement.sql, binds: try call.makeBindings())
+            let rows = try await callThroughPooler(query, statementTimeout: statementTimeout)
+            return try rows.first.flatMap { try call.decodeRow($0) }
+        }
         return try await run { connection in
             let rows = try await connection.guardedExecute(call, logger: logger)
             if !readOnly {
@@ -73,7 +80,13 @@ extension Gate {
                 from core.gate_call_once($1, $2, $3::interval, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::json)
                 """,
             binds: bindings)
-        guard let row = try await run({ try await $0.committedQuery(query, logger: logger) }).first else {
+        let rows: [PostgresRow]
+        if case .transactionPooler(let statementTimeout) = route {
+            rows = try await callThroughPooler(query, statementTimeout: statementTimeout)
+        } else {
+            rows = try await run { try await $0.committedQuery(query, logger: logger) }
+        }
+        guard let row = rows.first else {
             return (nil, false)
         }
         let (replayed, result) = try row.decode((Bool, ByteBuffer?).self)

@@ -20,6 +20,9 @@ public struct Gate: Sendable {
     }
 
     private let connections: Connections
+    /// How the connections reach PostgreSQL: through a transaction pooler, each transaction sets
+    /// its own `statement_timeout` and no statement is prepared.
+    let route: ConnectionRoute
     let secretsKey: String?
     let allowsAnonymousUsers: Bool
     let logger: Logger
@@ -32,11 +35,13 @@ public struct Gate: Sendable {
     ///   - allowsAnonymousUsers: whether anonymous sign-ins (``Identity/isAnonymous``) may create
     ///     organizations and become members; the database refuses them otherwise.
     ///   - logger: the logger of the gate's statements.
+    ///   - route: how the client's connections reach PostgreSQL (default: one session each).
     public init(
         client: PostgresClient, secretsKey: String? = nil, allowsAnonymousUsers: Bool = false,
-        logger: Logger = Logger(label: "smta.gate")
+        logger: Logger = Logger(label: "smta.gate"), route: ConnectionRoute = .session
     ) {
         self.connections = .client(client)
+        self.route = route
         self.secretsKey = secretsKey
         self.allowsAnonymousUsers = allowsAnonymousUsers
         self.logger = logger
@@ -50,11 +55,13 @@ public struct Gate: Sendable {
     ///   - allowsAnonymousUsers: whether anonymous sign-ins may create organizations and become
     ///     members.
     ///   - logger: the logger of the gate's statements.
+    ///   - route: how the pool's connections reach PostgreSQL (default: one session each).
     public init(
         pool: RenewablePool, secretsKey: String? = nil, allowsAnonymousUsers: Bool = false,
-        logger: Logger = Logger(label: "smta.gate")
+        logger: Logger = Logger(label: "smta.gate"), route: ConnectionRoute = .session
     ) {
         self.connections = .pool(pool)
+        self.route = route
         self.secretsKey = secretsKey
         self.allowsAnonymousUsers = allowsAnonymousUsers
         self.logger = logger
@@ -87,6 +94,16 @@ public struct Gate: Sendable {
     public func transaction<Result: Sendable>(
         as identity: Identity, _ body: (GateTransaction) async throws -> Result
     ) async throws -> Result {
+        try await transaction(
+            opening: { try await $0.enter(as: identity, secretsKey: secretsKey, allowsAnonymousUsers: allowsAnonymousUsers, route: route) },
+            body)
+    }
+
+    /// Runs `opening`, then `body`, in one transaction: committed when both return, rolled back
+    /// when either throws; the guarantees of ``transaction(as:_:)``.
+    func transaction<Result: Sendable>(
+        opening: (GateTransaction) async throws -> Void, _ body: (GateTransaction) async throws -> Result
+    ) async throws -> Result {
         do {
             return try await withConnection { connection in
                 let transaction = GateTransaction(connection: connection, logger: logger)
@@ -94,7 +111,7 @@ public struct Gate: Sendable {
                     let result: Result
                     do {
                         try await transaction.query("BEGIN")
-                        try await transaction.enter(as: identity, secretsKey: secretsKey, allowsAnonymousUsers: allowsAnonymousUsers)
+                        try await opening(transaction)
                         result = try await body(transaction)
                     } catch {
                         if (try? await transaction.query("ROLLBACK")) == nil {
@@ -136,11 +153,33 @@ public struct GateTransaction: Sendable {
     let connection: PostgresConnection
     let logger: Logger
 
-    /// Makes the rest of the transaction run as `identity`: one call of `core.set_caller`.
-    func enter(as identity: Identity, secretsKey: String?, allowsAnonymousUsers: Bool) async throws {
-        var bindings = PostgresBindings(capacity: 8)
+    /// Makes the rest of the transaction run as `identity`: one call of `core.set_caller`, which
+    /// through a transaction pooler also sets the transaction's `statement_timeout` (armed from
+    /// the next statement on).
+    func enter(as identity: Identity, secretsKey: String?, allowsAnonymousUsers: Bool, route: ConnectionRoute) async throws {
+        var bindings = PostgresBindings(capacity: 10)
         bindings.appendCaller(identity, secretsKey: secretsKey, allowsAnonymousUsers: allowsAnonymousUsers)
-        try await query(PostgresQuery(unsafeSQL: "select core.set_caller($1, $2, $3, $4, $5, $6, $7, $8, $9)", binds: bindings))
+        switch route {
+        case .session:
+            try await query(PostgresQuery(unsafeSQL: "select core.set_caller($1, $2, $3, $4, $5, $6, $7, $8, $9)", binds: bindings))
+        case .transactionPooler(let statementTimeout):
+            bindings.append(String(ConnectionRoute.milliseconds(statementTimeout)))
+            try await query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        select core.set_caller($1, $2, $3, $4, $5, $6, $7, $8, $9), \
+                        pg_catalog.set_config('statement_timeout', $10, true)
+                        """,
+                    binds: bindings))
+        }
+    }
+
+    /// Sets the transaction's `statement_timeout`, armed by PostgreSQL from the next statement on
+    /// (a statement already running keeps the timer it started with).
+    func limitStatements(to statementTimeout: Duration) async throws {
+        var bindings = PostgresBindings(capacity: 1)
+        bindings.append(String(ConnectionRoute.milliseconds(statementTimeout)))
+        try await query(PostgresQuery(unsafeSQL: "select pg_catalog.set_config('statement_timeout', $1, true)", binds: bindings))
     }
 
     /// Runs a statement as the caller and returns all its rows.

@@ -6,11 +6,15 @@ import SMTASchema
 /// Applies SMTA's migrations to a PostgreSQL database.
 ///
 /// Each pending migration runs in its own transaction and is recorded, with the SHA-256 of its
-/// text, in `smta.schema_migrations`. The whole run holds a session-level advisory lock, so two
-/// runs against one database never interleave; the second waits, then finds nothing to do.
-/// Before applying anything the migrator checks what is already there: an applied migration
-/// whose text changed, one this build does not know, or one of another adapter stops the run
-/// with nothing applied.
+/// text, in `smta.schema_migrations`. Each of those transactions first takes a
+/// transaction-level advisory lock and then reads what is applied, so two runs against one
+/// database never apply a migration twice: the second waits for the first's migration to
+/// commit, then finds it applied. The lock ends with its transaction, so it cannot outlive the
+/// run on a pooled server connection (PgBouncer in transaction mode keeps the server's session
+/// after the client leaves: a session-level lock would stay held there, and the next run would
+/// wait for it forever). Before applying anything the migrator checks what is already there: an
+/// applied migration whose text changed, one this build does not know, or one of another
+/// adapter stops the run with nothing applied.
 public struct Migrator: Sendable {
     /// The migrations to apply, in order: the core's, then one adapter's.
     public let migrations: [Migration]
@@ -45,20 +49,14 @@ public struct Migrator: Sendable {
         _ url: DatabaseURL, progress: @Sendable (MigrationProgress) -> Void = { _ in }
     ) async throws(MigrationError) -> [Migration] {
         try await withConnection(to: url) { connection in
-            // Held until the connection closes, which releases it whatever happens.
-            try await run(on: connection, "select pg_catalog.pg_advisory_lock(\(Self.lockKey))")
             try await checkPrivileges(on: connection)
-            try await prepareBookkeeping(on: connection)
-            let status = MigrationStatus(known: migrations, applied: try await appliedMigrations(on: connection))
-            try status.validate()
-            try await installScriptRunner(on: connection)
-            for migration in status.pending {
-                progress(.applying(migration))
-                let started = ContinuousClock.now
-                try await apply(migration, on: connection)
-                progress(.applied(migration, ContinuousClock.now - started))
+            var applied: [Migration] = []
+            // One migration per transaction, each under the lock and decided inside it: what
+            // another run applied meanwhile is seen, and its migrations are not applied again.
+            while let migration = try await applyNext(on: connection, progress: progress) {
+                applied.append(migration)
             }
-            return status.pending
+            return applied
         }
     }
 
@@ -98,23 +96,19 @@ public struct Migrator: Sendable {
         }
     }
 
-    private func prepareBookkeeping(on connection: PostgresConnection) async throws(MigrationError) {
-        do {
-            try await run(on: connection, "create schema if not exists smta")
-            try await run(on: connection, "revoke all on schema smta from public")
-            try await run(
-                on: connection,
-                """
-                create table if not exists smta.schema_migrations (
-                    id text primary key,
-                    checksum text not null,
-                    applied_at timestamptz not null default pg_catalog.now(),
-                    applied_by text not null default current_user
-                )
-                """)
-        } catch {
-            throw .database(step: "creating smta.schema_migrations", DatabaseError(error))
-        }
+    private func prepareBookkeeping(on connection: PostgresConnection) async throws {
+        try await run(on: connection, "create schema if not exists smta")
+        try await run(on: connection, "revoke all on schema smta from public")
+        try await run(
+            on: connection,
+            """
+            create table if not exists smta.schema_migrations (
+                id text primary key,
+                checksum text not null,
+                applied_at timestamptz not null default pg_catalog.now(),
+                applied_by text not null default current_user
+            )
+            """)
     }
 
     private func appliedMigrations(on connection: PostgresConnection) async throws -> [AppliedMigration] {
@@ -143,9 +137,30 @@ public struct Migrator: Sendable {
             """)
     }
 
-    private func apply(_ migration: Migration, on connection: PostgresConnection) async throws(MigrationError) {
+    /// In one transaction holding the migration lock: creates the bookkeeping table when
+    /// missing, reads what is applied, validates it, and applies and records the first pending
+    /// migration. Returns that migration once committed, or nil (and commits nothing but the
+    /// bookkeeping) when none is pending.
+    private func applyNext(
+        on connection: PostgresConnection, progress: @Sendable (MigrationProgress) -> Void
+    ) async throws(MigrationError) -> Migration? {
+        var step = "creating smta.schema_migrations"
+        var current: Migration?
+        let done: (Migration, Duration)?
         do {
-            try await connection.withTransaction(logger: logger) { connection in
+            done = try await connection.withTransaction(logger: logger) { connection -> (Migration, Duration)? in
+                try await run(on: connection, "select pg_catalog.pg_advisory_xact_lock(\(Self.lockKey))")
+                try await prepareBookkeeping(on: connection)
+                step = "reading the migration state"
+                let status = MigrationStatus(known: migrations, applied: try await appliedMigrations(on: connection))
+                try status.validate()
+                guard let migration = status.pending.first else { return nil }
+                current = migration
+                progress(.applying(migration))
+                let started = ContinuousClock.now
+                // A temporary function lives in the server session, which a transaction pooler
+                // may change between transactions: created in the transaction that uses it.
+                try await installScriptRunner(on: connection)
                 // Errors raised while the script runs arrive with its (empty) result: drain it.
                 _ = try await connection.query(
                     "select pg_temp.smta_run_script(\(migration.sql))", logger: logger
@@ -153,12 +168,27 @@ public struct Migrator: Sendable {
                 try await connection.query(
                     "insert into smta.schema_migrations (id, checksum) values (\(migration.id), \(migration.checksum))",
                     logger: logger)
+                return (migration, ContinuousClock.now - started)
             }
+        } catch let error as MigrationError {
+            throw error
+        } catch let error as PostgresTransactionError {
+            if let failure = error.closureError as? MigrationError {
+                throw failure
+            }
+            throw Self.failure(of: current, step: step, DatabaseError(error))
         } catch {
-            let failure = DatabaseError(error)
-            throw .migrationFailed(
-                id: migration.id, line: failure.line(in: migration.sql), failure)
+            throw Self.failure(of: current, step: step, DatabaseError(error))
         }
+        guard let (migration, duration) = done else { return nil }
+        progress(.applied(migration, duration))
+        return migration
+    }
+
+    /// The error of a failed step: the migration's, with the line it failed at, once one runs.
+    private static func failure(of migration: Migration?, step: String, _ error: DatabaseError) -> MigrationError {
+        guard let migration else { return .database(step: step, error) }
+        return .migrationFailed(id: migration.id, line: error.line(in: migration.sql), error)
     }
 
     /// Runs one statement and drains its result, so that errors raised while it runs surface here.

@@ -13,6 +13,11 @@ The Swift suites in ``Tests/BridgeTests`` run the programs with these variables:
     a database migrated for the program's adapter (``postgres://…?sslmode=disable``).
 ``SMTA_INTEROP_PAYLOAD_DATABASE_URL``
     for ``test_bridge_fault_edges.py`` only: a second database, migrated for the Payload adapter.
+``SMTA_INTEROP_BRIDGE_SETTINGS``
+    optional: a JSON object of ``SMTA_*`` settings given to every bridge whose
+    ``SMTA_DATABASE_URL`` is ``SMTA_INTEROP_DATABASE_URL``, over the program's own (the suite
+    that runs the programs through PgBouncer puts PgBouncer's URL and ``SMTA_TRANSACTION_POOLING``
+    there; the programs' psycopg checks still connect straight to PostgreSQL).
 ``SMTA_INTEROP_PGDATA``, ``SMTA_INTEROP_PG_CTL``, ``SMTA_INTEROP_PG_PORT``
     for ``test_bridge_restarts.py`` only: the data folder, ``pg_ctl`` and port of a cluster the
     program may stop and restart (never the shared test cluster).
@@ -45,6 +50,7 @@ from mint_token import payload_key, supabase_claims
 
 BINARY = "SMTA_INTEROP_BINARY"
 DATABASE_URL = "SMTA_INTEROP_DATABASE_URL"
+BRIDGE_SETTINGS = "SMTA_INTEROP_BRIDGE_SETTINGS"
 PGDATA = "SMTA_INTEROP_PGDATA"
 PG_CTL = "SMTA_INTEROP_PG_CTL"
 PG_PORT = "SMTA_INTEROP_PG_PORT"
@@ -120,6 +126,8 @@ class Bridge:
         assert not self.running, f"bridge {self.name} is already running"
         environment = {key: value for key, value in os.environ.items() if not key.startswith("SMTA_")}
         environment.update(self.settings)
+        if os.environ.get(BRIDGE_SETTINGS) and self.settings.get("SMTA_DATABASE_URL") == os.environ.get(DATABASE_URL):
+            environment.update(json.loads(os.environ[BRIDGE_SETTINGS]))
         environment["SMTA_HOST"] = "127.0.0.1"
         environment["SMTA_PORT"] = str(port)
         log_path = os.path.join(self.folder, f"serve-{len(self.logs) + 1}.log")

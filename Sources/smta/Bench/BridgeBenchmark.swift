@@ -32,7 +32,11 @@ import SMTASupabase
 /// Rounds alternate the loads; medians are reported. CPU time comes from `/proc`
 /// (``ProcessCPU``): this process, the load generator (`wrk`, `pgbench`), and PostgreSQL when the
 /// cluster is the benchmark's own. `--curve` adds the bridge and pgbench at other numbers of
-/// connections. `wrk` and `pgbench` must be installed.
+/// connections. `--pgbouncer` adds a second bridge, and pgbench's `core.gate_call`, through a
+/// PgBouncer in transaction mode that the benchmark starts in front of its cluster
+/// (``LocalPgBouncer``, `default_pool_size` = `--clients`): the bridge then runs each call in a
+/// transaction of its own that sets `statement_timeout`, unprepared (`transaction_pooling`).
+/// `wrk` and `pgbench` must be installed, and `pgbouncer` for `--pgbouncer`.
 struct BridgeBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bridge",
@@ -56,6 +60,9 @@ struct BridgeBenchmark: AsyncParsableCommand {
     @Option(help: "Write the figures as JSON to this file.")
     var json: String?
 
+    @Flag(help: "Also load a bridge, and pgbench, through a PgBouncer in transaction mode started in front of the throwaway cluster.")
+    var pgbouncer = false
+
     func run() async throws {
         let connections = try curveConnections()
         let binaries = try PostgresBinaries.locate()
@@ -65,7 +72,11 @@ struct BridgeBenchmark: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         if let databaseURL {
-            try await measure(url: try DatabaseURL(databaseURL), postmaster: nil, pgbench: pgbench, folder: scratch, curve: connections)
+            guard !pgbouncer else {
+                throw ValidationError("--pgbouncer starts PgBouncer in front of the benchmark's own cluster: leave out --database-url")
+            }
+            try await measure(
+                url: try DatabaseURL(databaseURL), pooler: nil, postmaster: nil, pgbench: pgbench, folder: scratch, curve: connections)
             return
         }
         let cluster = LocalCluster(directory: scratch + "/postgres", port: try LocalCluster.freePort(), binaries: binaries)
@@ -74,8 +85,17 @@ struct BridgeBenchmark: AsyncParsableCommand {
         // Room for the largest pgbench of the curve beside the bridge's pool.
         try cluster.start(durable: false, maxConnections: max(100, (connections.max() ?? 0) + clients + 20))
         defer { try? cluster.stop(immediate: true) }
+        var pooler: LocalPgBouncer?
+        if pgbouncer {
+            let bouncer = try LocalPgBouncer(
+                directory: scratch + "/pgbouncer", port: try LocalCluster.freePort(), serverPort: cluster.port, poolSize: clients)
+            Console.line("Starting PgBouncer (transaction mode, default_pool_size \(clients))…")
+            try bouncer.start()
+            pooler = bouncer
+        }
+        defer { try? pooler?.stop() }
         try await measure(
-            url: cluster.url(), postmaster: ProcessCPU.postmaster(dataDirectory: cluster.dataDirectory), pgbench: pgbench,
+            url: cluster.url(), pooler: pooler, postmaster: ProcessCPU.postmaster(dataDirectory: cluster.dataDirectory), pgbench: pgbench,
             folder: scratch, curve: connections)
     }
 
@@ -119,7 +139,9 @@ struct BridgeBenchmark: AsyncParsableCommand {
         }
     }
 
-    private func measure(url: DatabaseURL, postmaster: Int32?, pgbench: String, folder: String, curve: [Int]) async throws {
+    private func measure(
+        url: DatabaseURL, pooler: LocalPgBouncer?, postmaster: Int32?, pgbench: String, folder: String, curve: [Int]
+    ) async throws {
         let secret = String(repeating: "b", count: 40)
         let userID = UUID()
         Console.line("Migrating \(url) for the supabase adapter…")
@@ -139,6 +161,22 @@ struct BridgeBenchmark: AsyncParsableCommand {
         let server = Task { try await bridge.run(gracefulShutdownSignals: []) { _ in listening.continuation.yield() } }
         defer { server.cancel() }
         for await _ in listening.stream { break }
+        // The same bridge through PgBouncer, the watch and LISTEN straight to PostgreSQL.
+        let pooledPort = try LocalCluster.freePort()
+        var pooledServer: (task: Task<Void, any Error>, listening: AsyncStream<Void>)?
+        if let pooler {
+            let pooledBridge = Bridge(
+                adapter: try SupabaseAdapter(settings: SupabaseSettings(jwtSecret: secret)), database: pooler.url(database: url.database),
+                settings: BridgeSettings(port: pooledPort, poolSize: self.clients, transactionPooling: true, directDatabase: url),
+                logger: logger)
+            let pooledListening = AsyncStream<Void>.makeStream()
+            let task = Task { try await pooledBridge.run(gracefulShutdownSignals: []) { _ in pooledListening.continuation.yield() } }
+            pooledServer = (task: task, listening: pooledListening.stream)
+        }
+        defer { pooledServer?.task.cancel() }
+        if let pooledServer {
+            for await _ in pooledServer.listening { break }
+        }
 
         // The statement the bridge builds for this call (a set of rows, no arguments).
         let statement = #"select coalesce(pg_catalog.json_agg(_r), '[]') from public."list_my_organizations"() as _r"#
@@ -154,6 +192,7 @@ struct BridgeBenchmark: AsyncParsableCommand {
         let path = "/rpc/list_my_organizations"
         let header = "Authorization: Bearer \(token)"
         let clients = clients, seconds = seconds, databaseURL = url.description
+        let pooledDatabaseURL = pooler?.url(database: url.database).description
 
         // Warm up: the catalog, the pool, the server's caches; the bridge's body for the floor.
         _ = try await offLoop { try LoadTools.wrk(url: "http://127.0.0.1:\(port)\(path)", header: header, connections: clients, seconds: 2) }
@@ -176,7 +215,7 @@ struct BridgeBenchmark: AsyncParsableCommand {
             await eventLoopBridgeFloor.close()
             throw LoadTools.BenchmarkFailure("the event-loop bridge floor answered \(answered.status) \(answered.body), not the bridge's body")
         }
-        let loads = [
+        var loads = [
             Load(name: "HTTP floor: Hummingbird, fixed body") {
                 try await offLoop { try LoadTools.wrk(url: "http://127.0.0.1:\(floor.port)\(path)", header: header, connections: clients, seconds: seconds) }
             },
@@ -204,6 +243,25 @@ struct BridgeBenchmark: AsyncParsableCommand {
                 }
             },
         ]
+        if let pooledDatabaseURL {
+            let pooledURL = "http://127.0.0.1:\(pooledPort)\(path)"
+            _ = try await offLoop { try LoadTools.wrk(url: pooledURL, header: header, connections: clients, seconds: 2) }
+            let answer = await HTTPProbe.send(.GET, port: pooledPort, path: path, headers: [("Authorization", "Bearer \(token)")], limit: .seconds(5))
+            guard answer.status == 200, answer.body == body.body else {
+                throw LoadTools.BenchmarkFailure("the bridge through PgBouncer answered \(answer.status) \(answer.body)")
+            }
+            loads += [
+                Load(name: "bridge via PgBouncer (transaction)") {
+                    try await offLoop { try LoadTools.wrk(url: pooledURL, header: header, connections: clients, seconds: seconds) }
+                },
+                Load(name: "pgbench via PgBouncer: core.gate_call") {
+                    try await offLoop {
+                        try LoadTools.pgbench(
+                            binary: pgbench, url: pooledDatabaseURL, script: direct, clients: clients, seconds: seconds, folder: folder)
+                    }
+                },
+            ]
+        }
         var runs = Array(repeating: [Measured](), count: loads.count)
         for round in 1...rounds {
             Console.line("Round \(round) of \(rounds)…")
