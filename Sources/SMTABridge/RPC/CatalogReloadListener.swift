@@ -42,13 +42,15 @@ struct CatalogReloadListener: Service {
             for channel in Self.channels {
                 group.addTask {
                     do {
-                        for try await notification in try await connection.listen(channel)
-                        where ["", "reload schema"].contains(notification.payload) {
-                            do {
-                                try await catalog.reload()
-                                logger.info("function catalog reloaded", metadata: ["channel": "\(channel)"])
-                            } catch {
-                                logger.warning("catalog reload failed: \(DatabaseError(error))")
+                        try await connection.listen(on: channel) { notifications in
+                            for try await notification in notifications
+                            where ["", "reload schema"].contains(notification.payload) {
+                                do {
+                                    try await catalog.reload()
+                                    logger.info("function catalog reloaded", metadata: ["channel": "\(channel)"])
+                                } catch {
+                                    logger.warning("catalog reload failed: \(DatabaseError(error))")
+                                }
                             }
                         }
                     } catch {
