@@ -33,7 +33,9 @@ public struct Migrator: Sendable {
         }
     }
 
-    /// Applies every pending migration and returns those it applied (empty when up to date).
+    /// Applies every pending migration and returns those it applied (empty when up to date);
+    /// when it applied any, announces it with `NOTIFY smta, 'reload schema'`, which every bridge
+    /// on the database listens for.
     ///
     /// - Parameters:
     ///   - url: the database to migrate.
@@ -57,6 +59,11 @@ public struct Migrator: Sendable {
                 let started = ContinuousClock.now
                 try await apply(migration, on: connection)
                 progress(.applied(migration, ContinuousClock.now - started))
+            }
+            if !status.pending.isEmpty {
+                // Every bridge on the database reloads its function catalog now, not at its next
+                // periodic refresh: several bridges never disagree on what the schema holds.
+                try await run(on: connection, "select pg_catalog.pg_notify('smta', 'reload schema')")
             }
             return status.pending
         }
