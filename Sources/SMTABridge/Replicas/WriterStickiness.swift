@@ -41,6 +41,11 @@ final class WriterStickiness: Sendable {
         return last.duration(to: now) < window
     }
 
+    /// How many writers are remembered (expired ones included until the next pruning).
+    var count: Int {
+        writes.withLockedValue { $0.count }
+    }
+
     /// Who the caller is: the user id, else the adapter's subject, else the claims (one key for
     /// every anonymous caller, which changes nothing but where anonymous reads go).
     private static func key(_ identity: Identity) -> String {
