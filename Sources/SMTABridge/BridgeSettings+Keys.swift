@@ -37,7 +37,7 @@ extension Configuration.Key {
     /// `IMMUTABLE` functions go to one of them (unset: every call goes to `database_url`).
     public static let readDatabaseURL = Configuration.Key("read_database_url", secret: true)
     /// Seconds after a caller's write during which this bridge sends that caller's reads to the
-    /// primary (read-your-writes; default `max_replica_lag` + 1).
+    /// primary (read-your-writes; default `max_replica_lag` + 2).
     public static let replicaLag = Configuration.Key("replica_lag")
     /// Seconds a replica may be behind the primary and still serve reads (default 5).
     public static let maxReplicaLag = Configuration.Key("max_replica_lag")

@@ -52,7 +52,7 @@ public struct BridgeSettings: Sendable {
     /// primary.
     public var readDatabases: [DatabaseURL]
     /// How long after a caller's write this bridge sends that caller's reads to the primary
-    /// (read-your-writes; default ``maxReplicaLag`` plus the 1-second lag probe).
+    /// (read-your-writes; default ``maxReplicaLag`` plus 2 seconds, see ``ReplicaLagMonitor``).
     public var replicaLag: Duration
     /// How far behind the primary a replica may be and still serve reads (default 5 seconds).
     public var maxReplicaLag: Duration
@@ -91,7 +91,7 @@ public struct BridgeSettings: Sendable {
         self.scimRateLimit = scimRateLimit
         self.readDatabases = readDatabases
         self.maxReplicaLag = maxReplicaLag
-        self.replicaLag = replicaLag ?? maxReplicaLag + ReplicaLagMonitor.probeInterval
+        self.replicaLag = replicaLag ?? maxReplicaLag + ReplicaLagMonitor.stickinessMargin
     }
 
     /// Reads `SMTA_HOST`, `SMTA_PORT`, `SMTA_ADMIN_PORT`, `SMTA_POOL_SIZE`, `SMTA_REQUEST_TIMEOUT`,
@@ -154,7 +154,7 @@ public struct BridgeSettings: Sendable {
             }
         }
         maxReplicaLag = .milliseconds(Int64(try configuration.number(.maxReplicaLag, in: 0.1...3600, default: 5) * 1000))
-        let defaultStickiness = maxReplicaLag + ReplicaLagMonitor.probeInterval
+        let defaultStickiness = maxReplicaLag + ReplicaLagMonitor.stickinessMargin
         let stickinessParts = defaultStickiness.components
         replicaLag = .milliseconds(Int64(try configuration.number(
             .replicaLag, in: 0...3600,

@@ -6,7 +6,7 @@ import Testing
 /// `read_database_url`, `max_replica_lag` and `replica_lag` as `smta serve` reads them.
 @Suite("Read replica settings")
 struct ReadReplicaSettingsTests {
-    @Test("several comma-separated replicas; replica_lag defaults to max_replica_lag plus the probe's second")
+    @Test("several comma-separated replicas; replica_lag defaults to max_replica_lag plus two probe periods")
     func replicas() throws {
         let settings = try BridgeSettings(configuration: Configuration(values: [
             .readDatabaseURL: "postgres://reader:pw@replica-1:5433/app, postgres://reader@replica-2/app?sslmode=require",
@@ -14,11 +14,11 @@ struct ReadReplicaSettingsTests {
         #expect(settings.readDatabases.map(\.host) == ["replica-1", "replica-2"])
         #expect(settings.readDatabases.map(\.port) == [5433, 5432])
         #expect(settings.maxReplicaLag == .seconds(5))
-        #expect(settings.replicaLag == .seconds(6))
+        #expect(settings.replicaLag == .seconds(7))
 
         let tighter = try BridgeSettings(configuration: Configuration(values: [.maxReplicaLag: "2"]))
         #expect(tighter.readDatabases.isEmpty)
-        #expect(tighter.replicaLag == .seconds(3))
+        #expect(tighter.replicaLag == .seconds(4))
         let explicit = try BridgeSettings(configuration: Configuration(values: [.maxReplicaLag: "2", .replicaLag: "0.5"]))
         #expect(explicit.replicaLag == .milliseconds(500))
     }

@@ -29,7 +29,11 @@ final class ReadReplica: Sendable {
     /// The gate over ``pool``.
     let gate: Gate
     private let logger: Logger
-    private let health = NIOLockedValueBox(Health.unknown)
+    private let health = NIOLockedValueBox((found: Health.unknown, at: ContinuousClock.now))
+
+    /// How old the last probe may be for the replica to serve reads: a replica whose probes
+    /// stopped answering in time is not trusted on an old verdict.
+    static let freshness: Duration = .seconds(3)
 
     /// Creates a replica over `pool`; it serves nothing before its first probe.
     init(label: String, pool: RenewablePool, gate: Gate, logger: Logger) {
@@ -58,21 +62,23 @@ final class ReadReplica: Sendable {
 
     /// What the last probe (or the last failed call) found.
     var currentHealth: Health {
-        health.withLockedValue { $0 }
+        health.withLockedValue { $0.found }
     }
 
-    /// Whether it may serve a read now.
+    /// Whether it may serve a read now: the last probe, at most ``freshness`` ago, found it
+    /// within `max_replica_lag`.
     var isUsable: Bool {
-        if case .ready = currentHealth { return true }
-        return false
+        let (found, at) = health.withLockedValue { $0 }
+        guard case .ready = found else { return false }
+        return at.duration(to: .now) <= Self.freshness
     }
 
     /// Records what was found (by a probe, or by a call that lost its connection), logging when
     /// the replica starts or stops serving reads.
     func record(_ found: Health) {
         let before = health.withLockedValue { health in
-            defer { health = found }
-            return health
+            defer { health = (found, .now) }
+            return health.found
         }
         switch (before, found) {
         case (.ready, .ready), (.lagging, .lagging), (.unreachable, .unreachable), (.notAReplica, .notAReplica), (_, .unknown):

@@ -18,6 +18,10 @@ struct ReplicaLagMonitor: Sendable {
     static let probeInterval: Duration = .seconds(1)
     /// How long one probe may wait for a server.
     static let answerTimeout: Duration = .seconds(2)
+    /// What `replica_lag` must add to `max_replica_lag` for a writer's reads never to reach a
+    /// replica without the write: the sample that first covers a write is taken up to one
+    /// period after it, and a replica's verdict is used until the next probe, one period later.
+    static let stickinessMargin: Duration = probeInterval * 2
 
     let primary: RenewablePool
     let replicas: [ReadReplica]
