@@ -13,8 +13,9 @@ import SMTACore
 /// `/ready` and `/metrics` (also on the admin listener, when `admin_port` is set), the billing
 /// webhooks, and CORS preflights on any path. Each call is authenticated by the configured
 /// adapter, checked against the catalog of `public` functions and run as the caller in one
-/// round trip (`Gate.call(_:arguments:as:readOnly:)`). The bridge keeps no state of its own:
-/// run as many as the database allows.
+/// round trip (`Gate.call(_:arguments:as:readOnly:)`), on the primary or, for `GET` calls of
+/// read-only functions, on a read replica (`read_database_url`). No answer depends on what a
+/// process keeps in memory: run as many as the database allows (docs/scaling.md).
 public struct Bridge: Sendable {
     private let adapter: any IdentityAdapter
     private let database: DatabaseURL
@@ -86,10 +87,21 @@ public struct Bridge: Sendable {
         let gate = Gate(
             pool: pool, secretsKey: settings.secretsKey, allowsAnonymousUsers: settings.allowsAnonymousUsers, logger: logger,
             route: route)
+        // Replicas connect as the primary's pool does (statement_timeout at start-up, unless
+        // through a transaction pooler) and take the same route.
+        let replicaParameters = poolConfiguration.options.additionalStartupParameters.filter { $0.0 != "application_name" }
+            + [("application_name", "smta-bridge-replica")]
+        let replicas = try settings.readDatabases.map { url in
+            try ReadReplica(
+                url: url, startupParameters: replicaParameters, route: route, size: settings.poolSize,
+                secretsKey: settings.secretsKey, allowsAnonymousUsers: settings.allowsAnonymousUsers, logger: logger)
+        }
+        let reads = ReadRouter(
+            primary: gate, replicas: replicas, stickiness: WriterStickiness(window: settings.replicaLag), logger: logger)
         let rpc = RPCHandler(
             adapter: adapter, gate: gate, catalog: catalog, availability: availability, maxBodySize: settings.maxBodySize,
             idempotencyWindow: settings.idempotencyWindow, activeOrganization: ActiveOrganization(claim: settings.organizationClaim),
-            signInBinding: SignInBinding(pool: pool))
+            signInBinding: SignInBinding(pool: pool), reads: reads)
         let webhooks = [
             (path: "stripe", handler: BillingWebhookHandler(
                 displayName: "Stripe", provider: settings.stripeWebhookSecrets.isEmpty ? nil : .stripe(StripeSignature(secrets: settings.stripeWebhookSecrets)),
@@ -146,6 +158,7 @@ public struct Bridge: Sendable {
                         configuration: listenerConfiguration, catalog: catalog, retryInterval: .seconds(1), logger: logger),
                     logger: logger))
         }
+        services += Self.replicaServices(replicas, primary: pool, maxLag: settings.maxReplicaLag, logger: logger)
         let app = Application(
             router: router,
             server: server,
@@ -175,6 +188,24 @@ public struct Bridge: Sendable {
         var group = ServiceGroupConfiguration(services: listeners, gracefulShutdownSignals: gracefulShutdownSignals, logger: logger)
         group.maximumGracefulShutdownDuration = settings.drainTimeout
         try await ServiceGroup(configuration: group).run()
+    }
+
+    /// The read replicas' pools and their lag probe; none without replicas.
+    private static func replicaServices(
+        _ replicas: [ReadReplica], primary: RenewablePool, maxLag: Duration, logger: Logger
+    ) -> [any Service] {
+        guard !replicas.isEmpty else { return [] }
+        let monitor = ReplicaLagMonitor(primary: primary, replicas: replicas, maxLag: maxLag, logger: logger)
+        return replicas.map { replica in
+            LoggedService(
+                name: "replica pool \(replica.label)",
+                base: BackgroundService(name: "replica pool \(replica.label)", logger: logger) { await replica.pool.run() },
+                logger: logger)
+        } + [
+            LoggedService(
+                name: "replica lag probe",
+                base: BackgroundService(name: "replica lag probe", logger: logger) { await monitor.run() }, logger: logger)
+        ]
     }
 
     /// How long the database must have been unreachable for its return to renew the pool.

@@ -39,6 +39,14 @@ extension Configuration.Key {
     public static let organizationClaim = Configuration.Key("organization_claim")
     /// Requests per second each SCIM token may send, with bursts of five times as many (default 25).
     public static let scimRateLimit = Configuration.Key("scim_rate_limit")
+    /// Read replicas of the database, comma-separated PostgreSQL URLs: `GET` calls of `STABLE` and
+    /// `IMMUTABLE` functions go to one of them (unset: every call goes to `database_url`).
+    public static let readDatabaseURL = Configuration.Key("read_database_url", secret: true)
+    /// Seconds after a caller's write during which this bridge sends that caller's reads to the
+    /// primary (read-your-writes; default `max_replica_lag` + 2).
+    public static let replicaLag = Configuration.Key("replica_lag")
+    /// Seconds a replica may be behind the primary and still serve reads (default 5).
+    public static let maxReplicaLag = Configuration.Key("max_replica_lag")
     /// Stripe's webhook signing secret.
     public static let stripeWebhookSecret = Configuration.Key("stripe_webhook_secret", secret: true)
     /// Lemon Squeezy's webhook signing secret.
@@ -50,6 +58,6 @@ extension BridgeSettings {
     public static let configurationKeys: [Configuration.Key] = [
         .host, .port, .adminPort, .poolSize, .requestTimeout, .statementTimeout, .transactionPooling, .directDatabaseURL, .maxBodySize, .idleTimeout, .headerTimeout,
         .logFormat, .corsOrigins, .idempotencyWindow, .drainTimeout, .organizationClaim, .scimRateLimit,
-        .stripeWebhookSecret, .lemonSqueezyWebhookSecret,
+        .readDatabaseURL, .replicaLag, .maxReplicaLag, .stripeWebhookSecret, .lemonSqueezyWebhookSecret,
     ]
 }

@@ -56,6 +56,15 @@ public struct BridgeSettings: Sendable {
     /// Requests per second each SCIM token may send (a burst of five times as many is allowed;
     /// default 25).
     public var scimRateLimit: Int
+    /// Read replicas of the database: `GET` calls of `STABLE` / `IMMUTABLE` functions go to one
+    /// of them while it is reachable and within ``maxReplicaLag``; empty: every call goes to the
+    /// primary.
+    public var readDatabases: [DatabaseURL]
+    /// How long after a caller's write this bridge sends that caller's reads to the primary
+    /// (read-your-writes; default ``maxReplicaLag`` plus 2 seconds, see ``ReplicaLagMonitor``).
+    public var replicaLag: Duration
+    /// How far behind the primary a replica may be and still serve reads (default 5 seconds).
+    public var maxReplicaLag: Duration
 
     /// Creates settings; the defaults suit a bridge in front of one PostgreSQL.
     public init(
@@ -66,7 +75,8 @@ public struct BridgeSettings: Sendable {
         catalogRefreshInterval: Duration = .seconds(10), secretsKey: String? = nil,
         stripeWebhookSecrets: [String] = [], lemonSqueezyWebhookSecrets: [String] = [],
         corsOrigins: [String] = [], allowsAnonymousUsers: Bool = false, idempotencyWindow: Duration = .seconds(86400),
-        drainTimeout: Duration? = nil, organizationClaim: String? = nil, scimRateLimit: Int = 25
+        drainTimeout: Duration? = nil, organizationClaim: String? = nil, scimRateLimit: Int = 25,
+        readDatabases: [DatabaseURL] = [], maxReplicaLag: Duration = .seconds(5), replicaLag: Duration? = nil
     ) {
         self.host = host
         self.port = port
@@ -90,6 +100,9 @@ public struct BridgeSettings: Sendable {
         self.drainTimeout = drainTimeout ?? requestTimeout + .seconds(5)
         self.organizationClaim = organizationClaim
         self.scimRateLimit = scimRateLimit
+        self.readDatabases = readDatabases
+        self.maxReplicaLag = maxReplicaLag
+        self.replicaLag = replicaLag ?? maxReplicaLag + ReplicaLagMonitor.stickinessMargin
     }
 
     /// Reads `SMTA_HOST`, `SMTA_PORT`, `SMTA_ADMIN_PORT`, `SMTA_POOL_SIZE`, `SMTA_REQUEST_TIMEOUT`,
@@ -98,7 +111,8 @@ public struct BridgeSettings: Sendable {
     /// secrets (`SMTA_STRIPE_WEBHOOK_SECRET`, `SMTA_LEMONSQUEEZY_WEBHOOK_SECRET`: one secret, or
     /// several separated by commas while one is being rolled), `SMTA_CORS_ORIGINS` and
     /// `SMTA_ALLOW_ANONYMOUS_USERS`, `SMTA_IDEMPOTENCY_WINDOW`, `SMTA_DRAIN_TIMEOUT` and
-    /// `SMTA_ORGANIZATION_CLAIM` and `SMTA_SCIM_RATE_LIMIT`.
+    /// `SMTA_ORGANIZATION_CLAIM` and `SMTA_SCIM_RATE_LIMIT`, and the read replicas:
+    /// `SMTA_READ_DATABASE_URL` (comma-separated), `SMTA_MAX_REPLICA_LAG`, `SMTA_REPLICA_LAG`.
     /// - Throws: `ConfigurationError` naming the key whose value is out of range.
     public init(configuration: Configuration) throws(ConfigurationError) {
         self.init()
@@ -151,6 +165,21 @@ public struct BridgeSettings: Sendable {
             }
             organizationClaim = claim
         }
+        for text in configuration.list(.readDatabaseURL) {
+            do {
+                readDatabases.append(try DatabaseURL(text))
+            } catch let error as ConfigurationError {
+                throw ConfigurationError(key: Configuration.Key.readDatabaseURL.environmentName, problem: error.problem)
+            } catch {
+                throw ConfigurationError(key: Configuration.Key.readDatabaseURL.environmentName, problem: "is not a PostgreSQL URL")
+            }
+        }
+        maxReplicaLag = .milliseconds(Int64(try configuration.number(.maxReplicaLag, in: 0.1...3600, default: 5) * 1000))
+        let defaultStickiness = maxReplicaLag + ReplicaLagMonitor.stickinessMargin
+        let stickinessParts = defaultStickiness.components
+        replicaLag = .milliseconds(Int64(try configuration.number(
+            .replicaLag, in: 0...3600,
+            default: Double(stickinessParts.seconds) + Double(stickinessParts.attoseconds) / 1e18) * 1000))
         for origin in corsOrigins {
             guard let url = URL(string: origin), let scheme = url.scheme, ["http", "https"].contains(scheme.lowercased()),
                 url.host != nil, url.path.isEmpty || url.path == "/", url.query == nil

@@ -41,9 +41,10 @@ public struct Configuration: Sendable {
         public static let allowAnonymousUsers = Key("allow_anonymous_users")
 
         /// The keys the core itself reads, plus those shared by the adapters that verify JWTs
-        /// (``jwtLeeway``, ``jwksURL``, ``jwksFile``).
+        /// (``jwtLeeway``, ``jwksURL``, ``jwksFile``, ``jwksRefreshInterval``).
         public static let core: [Key] = [
             .adapter, .databaseURL, .secretsKey, .logLevel, .allowAnonymousUsers, .jwtLeeway, .jwksURL, .jwksFile,
+            .jwksRefreshInterval,
         ]
     }
 

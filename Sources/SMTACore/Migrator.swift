@@ -37,7 +37,9 @@ public struct Migrator: Sendable {
         }
     }
 
-    /// Applies every pending migration and returns those it applied (empty when up to date).
+    /// Applies every pending migration and returns those it applied (empty when up to date);
+    /// when it applied any, announces it with `NOTIFY smta, 'reload schema'`, which every bridge
+    /// on the database listens for.
     ///
     /// - Parameters:
     ///   - url: the database to migrate.
@@ -55,6 +57,11 @@ public struct Migrator: Sendable {
             // another run applied meanwhile is seen, and its migrations are not applied again.
             while let migration = try await applyNext(on: connection, progress: progress) {
                 applied.append(migration)
+            }
+            if !applied.isEmpty {
+                // Every bridge on the database reloads its function catalog now, not at its next
+                // periodic refresh: several bridges never disagree on what the schema holds.
+                try await run(on: connection, "select pg_catalog.pg_notify('smta', 'reload schema')")
             }
             return applied
         }

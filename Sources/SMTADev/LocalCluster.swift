@@ -11,9 +11,9 @@ public struct LocalCluster: Sendable {
     public let dataDirectory: String
     /// The port it listens on, on 127.0.0.1.
     public let port: Int
-    private let binaries: PostgresBinaries
+    let binaries: PostgresBinaries
 
-    private static let systemUser = "postgres"
+    static let systemUser = "postgres"
 
     /// A cluster in `directory` (created by ``create()`` when absent) listening on `port`.
     public init(directory: String, port: Int, binaries: PostgresBinaries) {

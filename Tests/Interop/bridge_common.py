@@ -21,6 +21,12 @@ The Swift suites in ``Tests/BridgeTests`` run the programs with these variables:
 ``SMTA_INTEROP_PGDATA``, ``SMTA_INTEROP_PG_CTL``, ``SMTA_INTEROP_PG_PORT``
     for ``test_bridge_restarts.py`` only: the data folder, ``pg_ctl`` and port of a cluster the
     program may stop and restart (never the shared test cluster).
+``SMTA_INTEROP_READ_DATABASE_URL``
+    when set, every bridge started gets it as ``SMTA_READ_DATABASE_URL`` (a streaming replica of
+    the program's database) unless its settings name one: any program then runs with a replica.
+``SMTA_INTEROP_REPLICA_PGDATA``, ``SMTA_INTEROP_REPLICA_PORT``
+    for ``test_bridge_read_replica.py`` only: the data folder and port of that replica, which
+    the program stops and starts with ``SMTA_INTEROP_PG_CTL``.
 
 To run a program by hand, set the same variables and run ``python3 Tests/Interop/test_bridge_….py``.
 """
@@ -54,6 +60,7 @@ BRIDGE_SETTINGS = "SMTA_INTEROP_BRIDGE_SETTINGS"
 PGDATA = "SMTA_INTEROP_PGDATA"
 PG_CTL = "SMTA_INTEROP_PG_CTL"
 PG_PORT = "SMTA_INTEROP_PG_PORT"
+READ_DATABASE_URL = "SMTA_INTEROP_READ_DATABASE_URL"
 
 # Client timeout of every HTTP call: a bridge that hangs fails the test instead of stalling it.
 CALL_TIMEOUT = 5.0
@@ -107,6 +114,7 @@ class Bridge:
         self.process = None
         self.port = None
         self.logs = []
+        self.given_replica = False
         Bridge.started.append(self)
 
     @property
@@ -125,6 +133,9 @@ class Bridge:
         """
         assert not self.running, f"bridge {self.name} is already running"
         environment = {key: value for key, value in os.environ.items() if not key.startswith("SMTA_")}
+        if os.environ.get(READ_DATABASE_URL) and "SMTA_READ_DATABASE_URL" not in self.settings:
+            environment["SMTA_READ_DATABASE_URL"] = os.environ[READ_DATABASE_URL]
+            self.given_replica = True
         environment.update(self.settings)
         if os.environ.get(BRIDGE_SETTINGS) and self.settings.get("SMTA_DATABASE_URL") == os.environ.get(DATABASE_URL):
             environment.update(json.loads(os.environ[BRIDGE_SETTINGS]))
@@ -446,9 +457,15 @@ class BridgeTestCase(unittest.TestCase):
 
 def main():
     """Runs the module's tests, prints unittest's summary, and on failure the bridges' log tails;
-    exits non-zero on any failure."""
+    exits non-zero on any failure, or when a bridge given ``SMTA_INTEROP_READ_DATABASE_URL`` never
+    put the replica in use."""
     program = unittest.main(module="__main__", verbosity=2, exit=False)
     successful = program.result.wasSuccessful()
+    # A program run with a replica proves nothing about replicas unless its bridges used it.
+    for bridge in Bridge.started:
+        if bridge.given_replica and bridge.logs and "read replica in use" not in bridge.log_text():
+            print(f"\nbridge {bridge.name} was given {READ_DATABASE_URL} but never used the replica", file=sys.stderr)
+            successful = False
     if not successful:
         for bridge in Bridge.started:
             if bridge.logs:

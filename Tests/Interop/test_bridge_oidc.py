@@ -217,8 +217,8 @@ def oidc_bridge(name, issuer, jwks_path, **settings):
 
 def wait_for_jwks_load(bridge, outcome="JWKS loaded", timeout=10.0):
     """Waits until ``bridge`` logged the outcome of its start-up JWKS fetch (``JWKS loaded``, or
-    ``adapter oidc failed`` when it failed), so that no test token shares that fetch or races it
-    for the rate-limited refresh."""
+    ``JWKS refresh failed`` when it failed: the adapter goes on, refreshing in the background), so
+    that no test token shares that fetch or races it for the rate-limited refresh."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if outcome in bridge.log_text():
@@ -232,7 +232,7 @@ def bridge_with_jwks_down(name, path):
     jwks.fail(path, 503)
     bridge = oidc_bridge(name, ISSUER, path).start()
     bridge.wait_for_health(200)
-    wait_for_jwks_load(bridge, outcome="adapter oidc failed")
+    wait_for_jwks_load(bridge, outcome="JWKS refresh failed")
     return bridge
 
 

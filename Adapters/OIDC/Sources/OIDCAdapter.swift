@@ -58,11 +58,15 @@ public struct OIDCAdapter: AdapterPlugin {
         try self.init(settings: OIDCSettings(configuration: configuration), logger: logger)
     }
 
-    /// Loads the JWKS so that the first token need not wait for it.
-    /// - Throws: `JWKSUnavailable` when it cannot be read; the adapter then loads it on the
-    ///   first token.
+    /// Loads the JWKS so that the first token need not wait for it, then reads it again every
+    /// `jwks_refresh_interval` until the calling task is cancelled: a key removed from the set
+    /// stops verifying within that interval on every bridge.
+    ///
+    /// A failed start-up load is logged by the key ring; the adapter then loads the set on the
+    /// first token, or at the next refresh.
     public func run() async throws {
-        _ = try await verifier.keyRing.load()
+        _ = try? await verifier.keyRing.load()
+        await verifier.keyRing.refreshPeriodically()
     }
 
     /// Identifies the caller from `Authorization: Bearer <token>`; anonymous without it.

@@ -20,7 +20,7 @@ extension Configuration.Key {
 
 extension OIDCSettings {
     /// The keys the OIDC adapter reads, besides the core's shared JWT keys (`jwt_leeway`,
-    /// `jwks_url`, `jwks_file`).
+    /// `jwks_url`, `jwks_file`, `jwks_refresh_interval`).
     public static let configurationKeys: [Configuration.Key] = [
         .oidcIssuer, .oidcAudience, .oidcAlgorithms, .oidcSubjectClaim, .oidcEmailClaim,
         .oidcEmailVerifiedClaim, .oidcRoleClaim,
@@ -29,7 +29,7 @@ extension OIDCSettings {
     /// Reads `SMTA_OIDC_ISSUER`, `SMTA_JWKS_URL` or `SMTA_JWKS_FILE` (required), and
     /// `SMTA_OIDC_AUDIENCE`, `SMTA_OIDC_ALGORITHMS`, `SMTA_OIDC_SUBJECT_CLAIM`,
     /// `SMTA_OIDC_EMAIL_CLAIM`, `SMTA_OIDC_EMAIL_VERIFIED_CLAIM`, `SMTA_OIDC_ROLE_CLAIM`,
-    /// `SMTA_JWT_LEEWAY` (seconds, 0–300, default 30).
+    /// `SMTA_JWT_LEEWAY` (seconds, 0–300, default 30), `SMTA_JWKS_REFRESH_INTERVAL` (seconds, default 30).
     /// - Throws: `ConfigurationError` naming the key at fault: no issuer, an issuer that is not
     ///   an `https://` URL (`http://` only on loopback), no JWKS, an unknown or symmetric algorithm,
     ///   an empty claim name.
@@ -71,6 +71,7 @@ extension OIDCSettings {
             roleClaim = parts
         }
         leeway = try configuration.tokenClock(default: leeway).leeway
+        jwksRefreshInterval = try configuration.jwksRefreshInterval(default: jwksRefreshInterval)
     }
 
     private static func claimName(_ configuration: Configuration, _ key: Configuration.Key, default defaultValue: String) throws(ConfigurationError) -> String {

@@ -27,7 +27,9 @@ public struct OIDCSettings: Sendable {
     public var roleClaim: [String]?
     /// Clock skew tolerated on `exp`, `nbf` and `iat`.
     public var leeway: Duration
-    /// The least time between two JWKS refreshes triggered by unknown `kid`s.
+    /// How often the JWKS is read again in the background (so that a key removed from the set
+    /// stops verifying on every bridge within it), and the least time between two refreshes
+    /// triggered by unknown `kid`s.
     public var jwksRefreshInterval: Duration
     /// The longest token accepted, in bytes; longer ones are refused before parsing.
     public var maxTokenSize: Int

@@ -84,11 +84,16 @@ public struct SupabaseAdapter: AdapterPlugin {
         return try await keyRing.load()
     }
 
-    /// Loads the JWKS, when one is configured, so that the first token need not wait for it.
-    /// - Throws: `JWKSUnavailable` when it cannot be read; the adapter then loads it on the
-    ///   first token with a `kid`.
+    /// Loads the JWKS, when one is configured, so that the first token need not wait for it,
+    /// then reads it again every `jwks_refresh_interval` until the calling task is cancelled: a
+    /// key removed from the set stops verifying within that interval on every bridge.
+    ///
+    /// A failed start-up load is logged by the key ring; the adapter then loads the set on the
+    /// first token with a `kid`, or at the next refresh.
     public func run() async throws {
-        try await loadKeys()
+        guard let keyRing = verifier.keyRing else { return }
+        _ = try? await keyRing.load()
+        await keyRing.refreshPeriodically()
     }
 
     /// Identifies the caller from `Authorization: Bearer <jwt or API key>` and the `apikey`

@@ -20,13 +20,14 @@ extension SupabaseSettings {
     static let minimumSecretLength = 32
 
     /// The keys the Supabase adapter reads, besides the core's shared JWT keys (`jwt_leeway`,
-    /// `jwks_url`, `jwks_file`).
+    /// `jwks_url`, `jwks_file`, `jwks_refresh_interval`).
     public static let configurationKeys: [Configuration.Key] = [
         .jwtSecret, .jwtAudience, .jwtIssuer, .supabasePublishableKeys, .supabaseSecretKeys,
     ]
 
     /// Reads `SMTA_JWT_SECRET`, `SMTA_JWKS_FILE` or `SMTA_JWKS_URL`, `SMTA_JWT_AUD`,
-    /// `SMTA_JWT_ISS`, `SMTA_JWT_LEEWAY` (seconds, 0–300, default 30) and the API keys
+    /// `SMTA_JWT_ISS`, `SMTA_JWT_LEEWAY` (seconds, 0–300, default 30), `SMTA_JWKS_REFRESH_INTERVAL`
+    /// (seconds, default 30) and the API keys
     /// (`SMTA_SUPABASE_PUBLISHABLE_KEYS`, `SMTA_SUPABASE_SECRET_KEYS`) from `configuration`; the
     /// other settings keep their defaults.
     /// - Throws: `ConfigurationError` naming the key at fault: no key source at all, a secret
@@ -56,6 +57,7 @@ extension SupabaseSettings {
             self.issuer = issuer
         }
         leeway = try configuration.tokenClock(default: leeway).leeway
+        jwksRefreshInterval = try configuration.jwksRefreshInterval(default: jwksRefreshInterval)
         publishableKeys = configuration.list(.supabasePublishableKeys)
         secretKeys = configuration.list(.supabaseSecretKeys)
         for (key, prefix, keys) in [

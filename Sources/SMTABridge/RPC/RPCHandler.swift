@@ -25,6 +25,8 @@ struct RPCHandler: Sendable {
     let activeOrganization: ActiveOrganization
     /// Binds Payload sign-ins to the memberships SCIM provisioned for them.
     let signInBinding: SignInBinding
+    /// Where reads go: a read replica or the primary.
+    let reads: ReadRouter
 
     /// Media type asking for a single object instead of an array.
     static let objectMediaType = "application/vnd.pgrst.object+json"
@@ -102,14 +104,20 @@ struct RPCHandler: Sendable {
                     request.headers, function: function, statement: statement, wantsObject: wantsObject,
                     organization: identity.organizationID)
             kind = function.isReadOnly ? .read : key == nil ? .write : .idempotentWrite
-            let (result, replayed) = try await timing.measure("transaction") {
-                if let key {
-                    return try await gate.call(statement.text, arguments: statement.parameter, as: identity, once: key)
+            let (result, replayed) = try await noting(function.isReadOnly ? nil : identity) {
+                try await timing.measure("transaction") {
+                    if let key {
+                        return try await gate.call(statement.text, arguments: statement.parameter, as: identity, once: key)
+                    }
+                    if readOnly {
+                        // GET and HEAD of a read-only function: a read replica may answer.
+                        return (try await reads.read(statement.text, arguments: statement.parameter, as: identity), false)
+                    }
+                    return (
+                        try await gate.call(statement.text, arguments: statement.parameter, as: identity, readOnly: function.isReadOnly),
+                        false
+                    )
                 }
-                return (
-                    try await gate.call(statement.text, arguments: statement.parameter, as: identity, readOnly: function.isReadOnly),
-                    false
-                )
             }
             var response = try Self.response(
                 result, statement: statement, options: options, shape: function.shape, wantsObject: wantsObject)
@@ -133,6 +141,15 @@ struct RPCHandler: Sendable {
             context.logger.error("unexpected failure", metadata: ["error": "\(String(reflecting: error))"])
             return timing.stamp(BridgeError.internalError(requestID: context.id).response())
         }
+    }
+
+    /// Runs `call`; when `writer` is given (the call may write), records afterwards, whatever the
+    /// outcome (a write whose answer was lost may have been applied), that the writer's next reads
+    /// go to the primary.
+    private func noting<Result>(_ writer: Identity?, _ call: () async throws -> Result) async throws -> Result {
+        guard let writer else { return try await call() }
+        defer { reads.noteWrite(by: writer) }
+        return try await call()
     }
 
     /// The request's `Idempotency-Key`, bound to what the request asks: the function, the

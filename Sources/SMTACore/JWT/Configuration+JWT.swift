@@ -8,6 +8,10 @@ extension Configuration.Key {
     public static let jwksURL = Configuration.Key("jwks_url")
     /// A file holding an issuer's JWKS, re-read on rotation.
     public static let jwksFile = Configuration.Key("jwks_file")
+    /// Seconds between two reads of the JWKS: the background refresh that makes a key removed
+    /// from the set stop verifying on every bridge, and the least time between two refreshes an
+    /// unknown `kid` triggers (default 30).
+    public static let jwksRefreshInterval = Configuration.Key("jwks_refresh_interval")
 }
 
 extension Configuration {
@@ -18,6 +22,16 @@ extension Configuration {
         let parts = defaultValue.components
         let seconds = try number(.jwtLeeway, in: 0...300, default: Double(parts.seconds) + Double(parts.attoseconds) / 1e18)
         return TokenClock(leeway: .milliseconds(Int64((seconds * 1000).rounded())))
+    }
+
+    /// How often the JWKS is read again (`SMTA_JWKS_REFRESH_INTERVAL`, 1–86400 seconds).
+    /// - Parameter defaultValue: used when the key is unset.
+    /// - Throws: ``ConfigurationError`` when the value is not a number from 1 to 86400.
+    public func jwksRefreshInterval(default defaultValue: Duration) throws(ConfigurationError) -> Duration {
+        let parts = defaultValue.components
+        let seconds = try number(
+            .jwksRefreshInterval, in: 1...86400, default: Double(parts.seconds) + Double(parts.attoseconds) / 1e18)
+        return .milliseconds(Int64((seconds * 1000).rounded()))
     }
 
     /// The JWKS named by `SMTA_JWKS_FILE` or `SMTA_JWKS_URL`; nil when neither is set.

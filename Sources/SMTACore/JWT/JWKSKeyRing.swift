@@ -4,6 +4,9 @@ import NIOConcurrencyHelpers
 
 /// The asymmetric keys the adapter trusts, read from a ``JWKSSource`` and refreshed on rotation.
 ///
+/// Read at start-up (``load()``), again every refresh interval in the background
+/// (``refreshPeriodically()``), and on demand when a token names a `kid` the set lacks.
+///
 /// An unknown `kid` may trigger a refresh, but at most one per refresh interval (the first
 /// one after ``load()`` is always allowed), and concurrent requests share the refresh in flight:
 /// a flood of forged `kid`s costs one fetch per interval, never one per request. A failed or
@@ -97,6 +100,26 @@ public actor JWKSKeyRing {
             throw JWKSUnavailable(reason: reason)
         }
         return keys.count
+    }
+
+    /// Reads the set again every refresh interval until the calling task is cancelled, so that a
+    /// key the issuer removed stops verifying within that interval — in every process, not only
+    /// in one that happened to meet a token with an unknown `kid` (which refreshes at once).
+    /// A failed read keeps the last good keys, as any refresh does.
+    public func refreshPeriodically() async {
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: refreshInterval)
+            } catch {
+                return
+            }
+            // Not counted against the unknown-`kid` rate limit: a token of a key published
+            // just after this read still triggers its own refresh.
+            if refreshInFlight == nil {
+                refreshInFlight = Self.fetch(from: source)
+            }
+            await settleRefresh()
+        }
     }
 
     /// Waits for the refresh in flight; the first waiter to resume installs its outcome.

@@ -1,0 +1,100 @@
+import Logging
+import NIOConcurrencyHelpers
+import SMTACore
+
+/// One read replica of the database: its connection pool, the gate over that pool, and whether
+/// it may serve reads now (kept by ``ReplicaLagMonitor``).
+///
+/// Calls on a replica go through the same `core.gate_call` as on the primary: the caller's role,
+/// identity and active organization are set the same way, and row-level security answers alike.
+final class ReadReplica: Sendable {
+    /// What the last probe found.
+    enum Health: Sendable, Equatable {
+        /// Not probed yet: not used.
+        case unknown
+        /// Reachable and within `max_replica_lag`, behind the primary by the duration given.
+        case ready(lag: Duration)
+        /// Reachable but further behind than `max_replica_lag`.
+        case lagging(Duration)
+        /// Not reachable, or a call on it lost its connection.
+        case unreachable
+        /// Reachable but not in recovery (a promoted or unrelated server): never used.
+        case notAReplica
+    }
+
+    /// Where it is, for logs: `host:port/database`, never credentials.
+    let label: String
+    /// Its connections.
+    let pool: RenewablePool
+    /// The gate over ``pool``.
+    let gate: Gate
+    private let logger: Logger
+    private let health = NIOLockedValueBox((found: Health.unknown, at: ContinuousClock.now))
+
+    /// How old the last probe may be for the replica to serve reads: a replica whose probes
+    /// stopped answering in time is not trusted on an old verdict.
+    static let freshness: Duration = .seconds(3)
+
+    /// Creates a replica over `pool`; it serves nothing before its first probe.
+    init(label: String, pool: RenewablePool, gate: Gate, logger: Logger) {
+        self.label = label
+        self.pool = pool
+        self.gate = gate
+        self.logger = logger
+    }
+
+    /// Creates a replica at `url` with a pool of `size` connections opened with
+    /// `startupParameters` (the primary pool's, so that `statement_timeout` holds there too), and
+    /// a gate with the primary gate's settings and `route` (a replica behind a transaction pooler
+    /// gets the timeout per transaction, as the primary does); nothing connects before the
+    /// pool's first lease.
+    /// - Throws: `ConfigurationError` for an unusable URL.
+    convenience init(
+        url: DatabaseURL, startupParameters: [(String, String)], route: ConnectionRoute, size: Int, secretsKey: String?,
+        allowsAnonymousUsers: Bool, logger: Logger
+    ) throws {
+        var configuration = try url.connectionConfiguration()
+        configuration.options.additionalStartupParameters = startupParameters
+        let pool = RenewablePool(configuration: configuration, size: size, logger: logger)
+        self.init(
+            label: "\(url.host ?? "localhost"):\(url.port)/\(url.database)", pool: pool,
+            gate: Gate(pool: pool, secretsKey: secretsKey, allowsAnonymousUsers: allowsAnonymousUsers, logger: logger, route: route),
+            logger: logger)
+    }
+
+    /// What the last probe (or the last failed call) found.
+    var currentHealth: Health {
+        health.withLockedValue { $0.found }
+    }
+
+    /// Whether it may serve a read now: the last probe, at most ``freshness`` ago, found it
+    /// within `max_replica_lag`.
+    var isUsable: Bool {
+        let (found, at) = health.withLockedValue { $0 }
+        guard case .ready = found else { return false }
+        return at.duration(to: .now) <= Self.freshness
+    }
+
+    /// Records what was found (by a probe, or by a call that lost its connection), logging when
+    /// the replica starts or stops serving reads.
+    func record(_ found: Health) {
+        let before = health.withLockedValue { health in
+            defer { health = (found, .now) }
+            return health.found
+        }
+        switch (before, found) {
+        case (.ready, .ready), (.lagging, .lagging), (.unreachable, .unreachable), (.notAReplica, .notAReplica), (_, .unknown):
+            break
+        case (_, .ready(let lag)):
+            logger.notice("read replica in use", metadata: ["replica": "\(label)", "lag": "\(lag)"])
+        case (_, .lagging(let lag)):
+            logger.warning(
+                "read replica behind max_replica_lag; reads go to the primary", metadata: ["replica": "\(label)", "lag": "\(lag)"])
+        case (_, .unreachable):
+            logger.warning("read replica unreachable; reads go to the primary", metadata: ["replica": "\(label)"])
+        case (_, .notAReplica):
+            logger.error(
+                "read_database_url names a server that is not a replica in recovery; not used", metadata: ["replica": "\(label)"])
+        }
+    }
+}

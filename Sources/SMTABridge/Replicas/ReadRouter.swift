@@ -1,0 +1,86 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import SMTACore
+
+/// Decides where a read goes: a read replica when one is usable and the caller has not written
+/// through this bridge within `replica_lag`, else the primary; and answers from the primary when
+/// the replica fails the call for a reason the primary would not have.
+///
+/// Only what the caller may already do is routed: the handler sends here only `GET`/`HEAD` calls
+/// of `STABLE` or `IMMUTABLE` functions, after the credential, the catalog and the arguments were
+/// checked, and the replica runs the same `core.gate_call` as the primary.
+final class ReadRouter: Sendable {
+    /// The replicas, in the order configured.
+    let replicas: [ReadReplica]
+    /// Who wrote recently.
+    let stickiness: WriterStickiness
+    private let primary: Gate
+    private let logger: Logger
+    private let turn = NIOLockedValueBox(0)
+
+    /// Creates a router over `replicas` (none: every call goes to `primary`).
+    init(primary: Gate, replicas: [ReadReplica], stickiness: WriterStickiness, logger: Logger) {
+        self.primary = primary
+        self.replicas = replicas
+        self.stickiness = stickiness
+        self.logger = logger
+    }
+
+    /// Records that `identity` wrote (or may have written) through this bridge.
+    func noteWrite(by identity: Identity) {
+        guard !replicas.isEmpty else { return }
+        stickiness.noteWrite(by: identity)
+    }
+
+    /// The replica that should serve `identity`'s read now, taking the usable ones in turn;
+    /// nil: the primary.
+    func replica(for identity: Identity) -> ReadReplica? {
+        guard !replicas.isEmpty, !stickiness.isSticky(identity) else { return nil }
+        let usable = replicas.filter(\.isUsable)
+        guard !usable.isEmpty else { return nil }
+        let index = turn.withLockedValue { turn in
+            defer { turn &+= 1 }
+            return turn
+        }
+        return usable[Int(UInt(bitPattern: index) % UInt(usable.count))]
+    }
+
+    /// Runs a read-only call (see ``Gate/call(_:arguments:as:readOnly:)``) as `identity` on a
+    /// replica when one should serve it, else on the primary; a replica that cannot take the
+    /// call (connection lost, shutting down, a recovery conflict, or a write the caller's
+    /// identity needs first, such as recording a new identity link) is marked unusable until its
+    /// next probe when it is unreachable, and the primary answers.
+    /// - Throws: ``DatabaseError`` as the gate does.
+    func read(_ statement: String, arguments: String, as identity: Identity) async throws -> ByteBuffer? {
+        if let replica = replica(for: identity) {
+            do {
+                return try await replica.gate.call(statement, arguments: arguments, as: identity, readOnly: true)
+            } catch let error as DatabaseError where Self.primaryMayAnswer(error) {
+                if Self.isUnreachable(error) {
+                    replica.record(.unreachable)
+                }
+                logger.info(
+                    "read replica could not take the call; the primary answers",
+                    metadata: ["replica": "\(replica.label)", "error": "\(error)"])
+            }
+        }
+        return try await primary.call(statement, arguments: arguments, as: identity, readOnly: true)
+    }
+
+    /// Whether the primary may answer a read the replica failed: not when the budget is spent,
+    /// nor when the statement itself failed (the primary would refuse it alike).
+    private static func primaryMayAnswer(_ error: DatabaseError) -> Bool {
+        guard !error.isTimeout, !Task.isCancelled else { return false }
+        guard let code = error.sqlState else { return true }
+        // 25006: a write in a read-only transaction (a new identity link); 40001: canceled by a
+        // conflict with recovery; 08…, 57P01–57P03: the replica went away or is starting.
+        return code == "25006" || code == "40001" || isUnreachable(error)
+    }
+
+    /// Whether the error says the replica cannot be reached or is going away.
+    private static func isUnreachable(_ error: DatabaseError) -> Bool {
+        guard let code = error.sqlState else { return !error.isTimeout }
+        return code.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(code)
+    }
+}

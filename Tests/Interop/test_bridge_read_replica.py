@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""``smta serve`` with ``read_database_url`` naming a real streaming replica of its database.
+
+The replica (made by ``pg_basebackup -R`` from the program's primary, see
+``Tests/BridgeTests/ReplicatedCluster.swift``) is paused with ``pg_wal_replay_pause()`` so that a
+row written on the primary is not yet on it: a stranger's GET of a ``STABLE`` function then shows
+the replica's older row (the replica served it) while the writer's own GET, within
+``replica_lag``, shows the new one (read-your-writes), a POST of the same function shows the new
+one (POST goes to the primary), and once the replica is ``max_replica_lag`` behind every GET shows
+the new one (the replica is skipped). The gate holds on the replica as on the primary: a
+non-member sees nothing and may not name the organization as active (refused by
+``core.set_caller`` on the replica), an anonymous caller is refused. A replica that is stopped is skipped
+without an error, and used again once back.
+
+Needs SMTA_INTEROP_BINARY, SMTA_INTEROP_DATABASE_URL (the primary's database, migrated for the
+Supabase adapter), SMTA_INTEROP_READ_DATABASE_URL (the same database on the replica),
+SMTA_INTEROP_PG_CTL, SMTA_INTEROP_REPLICA_PGDATA and SMTA_INTEROP_REPLICA_PORT; see
+bridge_common.py.
+"""
+
+import secrets
+import signal
+import time
+import uuid
+
+from bridge_common import (
+    DATABASE_URL, PG_CTL, READ_DATABASE_URL, Bridge, BridgeTestCase, Cluster, Database, SupabaseTokens, call, main,
+    require_environment)
+
+REPLICA_PGDATA = "SMTA_INTEROP_REPLICA_PGDATA"
+REPLICA_PORT = "SMTA_INTEROP_REPLICA_PORT"
+MAX_REPLICA_LAG = 2
+REPLICA_LAG = 3
+
+environment = require_environment(DATABASE_URL, READ_DATABASE_URL, PG_CTL, REPLICA_PGDATA, REPLICA_PORT)
+primary = Database(environment[DATABASE_URL])
+replica = Database(environment[READ_DATABASE_URL])
+replica_cluster = Cluster(environment[REPLICA_PGDATA], environment[PG_CTL], environment[REPLICA_PORT])
+tokens = SupabaseTokens(secrets.token_urlsafe(32))
+bridge = None
+
+
+def setUpModule():
+    global bridge
+    bridge = Bridge("read-replica", {
+        "SMTA_ADAPTER": "supabase",
+        "SMTA_DATABASE_URL": environment[DATABASE_URL],
+        "SMTA_JWT_SECRET": tokens.secret,
+        "SMTA_MAX_REPLICA_LAG": str(MAX_REPLICA_LAG),
+        "SMTA_REPLICA_LAG": str(REPLICA_LAG),
+    }).start()
+    bridge.wait_for_health(200)
+    wait_for_log("read replica in use", 1)
+
+
+def tearDownModule():
+    replica.execute("select pg_wal_replay_resume()")
+    status = bridge.stop(signal.SIGTERM)
+    if status != 0:
+        raise AssertionError(f"smta serve exited with status {status} on SIGTERM")
+    log = bridge.log_text()
+    for token in tokens.minted:
+        if token.split(".")[2] in log:
+            raise AssertionError("the bridge's log contains a credential")
+
+
+def wait_for_log(text, count, timeout=15.0):
+    """Waits until the bridge has logged ``text`` at least ``count`` times."""
+    deadline = time.monotonic() + timeout
+    while bridge.log_text().count(text) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the bridge did not log {text!r} {count} time(s) within {timeout:.0f} s:\n"
+                                 + bridge.log_tail())
+        time.sleep(0.05)
+
+
+def wait_until_replayed(timeout=15.0):
+    """Waits until the replica has replayed everything the primary has written so far."""
+    target = primary.value("select pg_current_wal_lsn()::text")
+    deadline = time.monotonic() + timeout
+    while not replica.value("select pg_last_wal_replay_lsn() >= %s::pg_lsn", (target,)):
+        if time.monotonic() > deadline:
+            raise AssertionError("the replica did not catch up")
+        time.sleep(0.05)
+
+
+class User:
+    """A Supabase user calling the bridge over raw HTTP."""
+
+    def __init__(self, label):
+        self.id = str(uuid.uuid4())
+        self.email = f"{label}.{self.id[:8]}@example.com"
+        self.token = tokens.user(self.id, self.email)
+
+    def post(self, name, params=None):
+        return call(bridge.url, "POST", f"/rpc/{name}", params or {}, {"Authorization": f"Bearer {self.token}"})
+
+    def get(self, name, params=None):
+        query = "&".join(f"{key}={value}" for key, value in (params or {}).items())
+        return call(bridge.url, "GET", f"/rpc/{name}" + (f"?{query}" if query else ""),
+                    headers={"Authorization": f"Bearer {self.token}"})
+
+    def ok(self, reply):
+        assert reply.status in (200, 204), reply
+        return reply.json() if reply.status == 200 else None
+
+
+class ReadReplicaTests(BridgeTestCase):
+    def setUp(self):
+        replica.execute("select pg_wal_replay_resume()")
+        # Alice owns an organization Bob belongs to; neither has written within replica_lag.
+        self.alice, self.bob, self.carol = User("alice"), User("bob"), User("carol")
+        self.organization = self.alice.ok(self.alice.post("create_organization", {"p_name": "Before"}))[0]["id"]
+        team = next(role["id"] for role in self.alice.ok(self.alice.post("list_roles", {"p_org_id": self.organization}))
+                    if role["name"] == "team")
+        invitation = self.alice.ok(self.alice.post("create_invitation", {
+            "p_email": self.bob.email, "p_organization_id": self.organization, "p_role_id": team}))[0]
+        self.bob.ok(self.bob.post("accept_invitation", {"p_token": invitation["token"]}))
+        wait_until_replayed()
+        time.sleep(REPLICA_LAG + 0.5)
+
+    def tearDown(self):
+        if not replica_cluster.running:
+            replica_cluster.start()
+        replica.execute("select pg_wal_replay_resume()")
+
+    def name_seen_by(self, user, method="get"):
+        reply = user.get("get_organization", {"p_id": self.organization}) if method == "get" \
+            else user.post("get_organization", {"p_id": self.organization})
+        rows = user.ok(reply)
+        return rows[0]["name"] if rows else None
+
+    def test_a_stranger_reads_the_replica_the_writer_the_primary_and_a_lagging_replica_is_skipped(self):
+        self.assertEqual(self.name_seen_by(self.bob), "Before")
+        replica.execute("select pg_wal_replay_pause()")
+        self.alice.ok(self.alice.post("update_organization", {"p_id": self.organization, "p_name": "After"}))
+        written = time.monotonic()
+        self.assertEqual(primary.value("select name from core.organizations where id = %s", (self.organization,)), "After")
+        self.assertEqual(replica.value("select name from core.organizations where id = %s", (self.organization,)), "Before")
+
+        # Within max_replica_lag: the replica serves Bob's GET, and shows what it holds.
+        self.assertEqual(self.name_seen_by(self.bob), "Before", "Bob's GET was not served by the paused replica")
+        # The writer reads its own write: its reads stay on the primary for replica_lag.
+        self.assertEqual(self.name_seen_by(self.alice), "After", "the writer's GET went to the replica")
+        # POST always goes to the primary, STABLE function or not.
+        self.assertEqual(self.name_seen_by(self.bob, "post"), "After", "a POST went to the replica")
+        # The gate runs on the replica as on the primary.
+        self.assertEqual(self.carol.ok(self.carol.get("get_organization", {"p_id": self.organization})), [])
+        narrowed = call(bridge.url, "GET", "/rpc/list_my_organizations",
+                        headers={"Authorization": f"Bearer {self.carol.token}", "X-SMTA-Organization": self.organization})
+        self.assertPostgrestError(narrowed, 403, "42501")
+        anonymous = call(bridge.url, "GET", f"/rpc/get_organization?p_id={self.organization}")
+        self.assertPostgrestError(anonymous, 401, "42501")
+        self.assertLess(time.monotonic() - written, MAX_REPLICA_LAG, "the checks above took too long to mean anything")
+
+        # Past max_replica_lag (measured by the next probes), the replica is skipped.
+        while self.name_seen_by(self.bob) != "After":
+            self.assertLess(time.monotonic() - written, MAX_REPLICA_LAG + 5,
+                            "a replica past max_replica_lag still serves GETs")
+            time.sleep(0.1)
+        self.assertGreaterEqual(time.monotonic() - written, MAX_REPLICA_LAG, "the replica was skipped too early")
+        self.assertIn("read replica behind max_replica_lag", bridge.log_text())
+
+        in_use = bridge.log_text().count("read replica in use")
+        replica.execute("select pg_wal_replay_resume()")
+        wait_for_log("read replica in use", in_use + 1)
+        self.assertEqual(self.name_seen_by(self.bob), "After")
+
+    def test_a_replica_that_is_down_is_skipped_without_an_error(self):
+        unreachable = bridge.log_text().count("read replica unreachable")
+        in_use = bridge.log_text().count("read replica in use")
+        replica_cluster.stop()
+        for turn in range(10):
+            self.assertEqual(self.name_seen_by(self.bob), "Before", f"GET {turn} with the replica down")
+        wait_for_log("read replica unreachable", unreachable + 1)
+        self.alice.ok(self.alice.post("update_organization", {"p_id": self.organization, "p_name": "While down"}))
+        self.assertEqual(self.name_seen_by(self.bob), "While down")
+        replica_cluster.start()
+        wait_for_log("read replica in use", in_use + 1, timeout=30)
+        wait_until_replayed()
+        for turn in range(5):
+            self.assertEqual(self.name_seen_by(self.bob), "While down", f"GET {turn} with the replica back")
+
+
+if __name__ == "__main__":
+    main()
