@@ -44,6 +44,7 @@ import sys
 import tempfile
 import time
 import unittest
+import uuid
 
 try:
     import jwt
@@ -453,6 +454,64 @@ class BridgeTestCase(unittest.TestCase):
                 self.assertNotIn(part.encode("ascii"), reply.body, "the reply echoes the credential")
                 for value in reply.headers.values():
                     self.assertNotIn(part, value, "a reply header echoes the credential")
+
+
+class SlowInserts:
+    """Makes organizations named "Slow …" take 1.5 s to insert (a trigger in a schema of its own),
+    three times the 0.5 s ``statement_timeout`` of :class:`StatementTimeoutChecks`' bridges."""
+
+    def __init__(self, url, schema):
+        self.url = url
+        self.schema = schema
+
+    def install(self):
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            connection.execute(f"create schema {self.schema}")
+            connection.execute(f"""
+                create function {self.schema}.slow_insert() returns trigger language plpgsql as $$
+                begin perform pg_catalog.pg_sleep(1.5); return new; end $$""")
+            connection.execute(f"""
+                create trigger {self.schema}_slow_insert before insert on core.organizations
+                for each row when (new.name like 'Slow %') execute function {self.schema}.slow_insert()""")
+
+    def remove(self):
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            connection.execute(f"drop trigger {self.schema}_slow_insert on core.organizations")
+            connection.execute(f"drop schema {self.schema} cascade")
+
+
+class StatementTimeoutChecks:
+    """Tests mixed into a :class:`BridgeTestCase` whose ``bridge`` runs with ``statement_timeout``
+    0.5 s over ``database``, where :class:`SlowInserts` is installed: PostgreSQL cancels the
+    statement (57014) and rolls its transaction back, so the answer is 504 with ``Retry-After``
+    (nothing applied, safe to send again), never PostgREST's 500. The class provides
+    ``create(name, key=None)``, which returns the reply of ``create_organization`` and its time."""
+
+    def assertCancelled(self, reply, elapsed):
+        body = self.assertPostgrestError(reply, 504, "57014")
+        self.assertIn("statement timeout", body["message"])
+        self.assertIn("nothing was applied", body["hint"])
+        self.assertEqual(reply.headers.get("retry-after"), "1", reply.headers)
+        self.assertLess(elapsed, 1.4, "cancelled by statement_timeout, not by the trigger's end")
+
+    def test_a_write_past_statement_timeout_is_504_with_retry_after_and_applies_nothing(self):
+        before = self.database.fingerprint()
+        reply, elapsed = self.create("Slow unkeyed")
+        self.assertCancelled(reply, elapsed)
+        self.assertUnchanged(self.database, before, "a write cancelled by statement_timeout")
+        self.assertEqual(self.database.value("select count(*) from core.organizations where name like %s", ("Slow %",)), 0)
+
+    def test_a_keyed_write_past_statement_timeout_records_no_outcome_so_its_key_can_be_sent_again(self):
+        key = str(uuid.uuid4())
+        reply, elapsed = self.create("Slow keyed", key)
+        self.assertCancelled(reply, elapsed)
+        self.assertEqual(self.database.value("select count(*) from platform.idempotent_calls where key = %s", (key,)), 0)
+        self.assertEqual(self.database.value("select count(*) from core.organizations where name = 'Slow keyed'"), 0)
+
+    def test_calls_within_the_timeout_are_answered(self):
+        reply, elapsed = self.create("Quick")
+        self.assertEqual(reply.status, 200, reply)
+        self.assertLess(elapsed, 1.4, "a quick call")
 
 
 def main():

@@ -51,7 +51,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
 from bridge_common import (
-    DATABASE_URL, Bridge, BridgeTestCase, Database, SupabaseTokens, call, main, payload_token, require_environment)
+    DATABASE_URL, Bridge, BridgeTestCase, Database, SlowInserts, StatementTimeoutChecks, SupabaseTokens, call, main,
+    payload_token, require_environment)
 from mint_token import supabase_claims
 
 PAYLOAD_DATABASE_URL = "SMTA_INTEROP_PAYLOAD_DATABASE_URL"
@@ -644,22 +645,15 @@ class WebhookDeliveryFaultTests(FaultTestCase):
 # d. A statement that runs past statement_timeout
 # ---------------------------------------------------------------------------------------------
 
-class StatementTimeoutTests(FaultTestCase):
-    """PostgreSQL cancels the statement (57014) and rolls its transaction back: the answer is 504
-    with ``Retry-After`` (nothing applied, safe to send again), never PostgREST's 500."""
+class StatementTimeoutTests(StatementTimeoutChecks, FaultTestCase):
+    """A statement that runs past statement_timeout, straight to PostgreSQL (the checks are
+    :class:`bridge_common.StatementTimeoutChecks`'), each answer also within the budget."""
 
     @classmethod
     def setUpClass(cls):
         cls.database = Database(environment[DATABASE_URL])
-        # Organizations named "Slow …" take 1.5 s to insert: three times the statement_timeout.
-        with psycopg.connect(environment[DATABASE_URL], autocommit=True) as connection:
-            connection.execute("create schema interop_faults")
-            connection.execute("""
-                create function interop_faults.slow_insert() returns trigger language plpgsql as $$
-                begin perform pg_catalog.pg_sleep(1.5); return new; end $$""")
-            connection.execute("""
-                create trigger interop_slow_insert before insert on core.organizations
-                for each row when (new.name like 'Slow %') execute function interop_faults.slow_insert()""")
+        cls.slow_inserts = SlowInserts(environment[DATABASE_URL], "interop_faults")
+        cls.slow_inserts.install()
         cls.tokens = SupabaseTokens(secrets.token_urlsafe(32))
         cls.bridge = Bridge("statement-timeout", {
             "SMTA_ADAPTER": "supabase",
@@ -673,9 +667,7 @@ class StatementTimeoutTests(FaultTestCase):
     @classmethod
     def tearDownClass(cls):
         cls.bridge.stop(signal.SIGTERM)
-        with psycopg.connect(environment[DATABASE_URL], autocommit=True) as connection:
-            connection.execute("drop trigger interop_slow_insert on core.organizations")
-            connection.execute("drop schema interop_faults cascade")
+        cls.slow_inserts.remove()
 
     def create(self, name, key=None):
         user = str(uuid.uuid4())
@@ -684,33 +676,9 @@ class StatementTimeoutTests(FaultTestCase):
         headers = {"Authorization": f"Bearer {token}"}
         if key is not None:
             headers["Idempotency-Key"] = key
-        return timed(call, self.bridge.url, "POST", "/rpc/create_organization", {"p_name": name}, headers)
-
-    def assertCancelled(self, reply, elapsed):
-        self.assertInBudget(reply, elapsed, "a call past statement_timeout")
-        body = self.assertPostgrestError(reply, 504, "57014")
-        self.assertIn("statement timeout", body["message"])
-        self.assertIn("nothing was applied", body["hint"])
-        self.assertEqual(reply.headers.get("retry-after"), "1", reply.headers)
-
-    def test_a_write_cancelled_by_statement_timeout_is_504_with_retry_after_and_applies_nothing(self):
-        before = self.database.fingerprint()
-        reply, elapsed = self.create("Slow unkeyed")
-        self.assertCancelled(reply, elapsed)
-        self.assertUnchanged(self.database, before, "a write cancelled by statement_timeout")
-        self.assertEqual(self.database.value("select count(*) from core.organizations where name like %s", ("Slow %",)), 0)
-
-    def test_a_keyed_write_cancelled_records_no_outcome_so_its_key_can_be_sent_again(self):
-        key = str(uuid.uuid4())
-        reply, elapsed = self.create("Slow keyed", key)
-        self.assertCancelled(reply, elapsed)
-        self.assertEqual(self.database.value("select count(*) from platform.idempotent_calls where key = %s", (key,)), 0)
-        self.assertEqual(self.database.value("select count(*) from core.organizations where name = 'Slow keyed'"), 0)
-
-    def test_calls_within_the_timeout_are_answered_as_before(self):
-        reply, elapsed = self.create("Quick")
-        self.assertInBudget(reply, elapsed, "a quick call")
-        self.assertEqual(reply.status, 200, reply)
+        reply, elapsed = timed(call, self.bridge.url, "POST", "/rpc/create_organization", {"p_name": name}, headers)
+        self.assertInBudget(reply, elapsed, f"creating {name!r}")
+        return reply, elapsed
 
 
 class PreparedGateCallTests(FaultTestCase):

@@ -34,7 +34,8 @@ import uuid
 import psycopg
 
 from bridge_common import (
-    BINARY, DATABASE_URL, Bridge, BridgeTestCase, Database, SupabaseTokens, call, main, require_environment)
+    BINARY, DATABASE_URL, Bridge, BridgeTestCase, Database, SlowInserts, StatementTimeoutChecks, SupabaseTokens, call,
+    main, require_environment)
 
 PGBOUNCER_URL = "SMTA_INTEROP_PGBOUNCER_URL"
 PGBOUNCER_EMPTY = "SMTA_INTEROP_PGBOUNCER_EMPTY"
@@ -137,29 +138,21 @@ class IdentityTests(BridgeTestCase):
         self.assertNotIn("does not listen", self.bridge.log_text())
 
 
-class StatementTimeoutTests(BridgeTestCase):
-    """The bridge's statement_timeout holds through PgBouncer, which refuses it at start-up."""
+class StatementTimeoutTests(StatementTimeoutChecks, BridgeTestCase):
+    """The bridge's statement_timeout holds through PgBouncer, which refuses it at start-up (the
+    checks are :class:`bridge_common.StatementTimeoutChecks`')."""
 
     @classmethod
     def setUpClass(cls):
         cls.database = Database(environment[DATABASE_URL])
-        # Organizations named "Slow …" take 1.5 s to insert: three times the statement_timeout.
-        with psycopg.connect(environment[DATABASE_URL], autocommit=True) as connection:
-            connection.execute("create schema interop_pgbouncer")
-            connection.execute("""
-                create function interop_pgbouncer.slow_insert() returns trigger language plpgsql as $$
-                begin perform pg_catalog.pg_sleep(1.5); return new; end $$""")
-            connection.execute("""
-                create trigger interop_pgbouncer_slow_insert before insert on core.organizations
-                for each row when (new.name like 'Slow %') execute function interop_pgbouncer.slow_insert()""")
+        cls.slow_inserts = SlowInserts(environment[DATABASE_URL], "interop_pgbouncer")
+        cls.slow_inserts.install()
         cls.bridge = pooled_bridge("pgbouncer-timeout", SMTA_STATEMENT_TIMEOUT="0.5", SMTA_REQUEST_TIMEOUT="5")
 
     @classmethod
     def tearDownClass(cls):
         cls.bridge.stop(signal.SIGTERM)
-        with psycopg.connect(environment[DATABASE_URL], autocommit=True) as connection:
-            connection.execute("drop trigger interop_pgbouncer_slow_insert on core.organizations")
-            connection.execute("drop schema interop_pgbouncer cascade")
+        cls.slow_inserts.remove()
 
     def create(self, name, key=None):
         headers = dict(User("timeout").headers)
@@ -168,31 +161,6 @@ class StatementTimeoutTests(BridgeTestCase):
         started = time.monotonic()
         reply = call(self.bridge.url, "POST", "/rpc/create_organization", {"p_name": name}, headers)
         return reply, time.monotonic() - started
-
-    def assertCancelled(self, reply, elapsed):
-        body = self.assertPostgrestError(reply, 504, "57014")
-        self.assertIn("statement timeout", body["message"])
-        self.assertIn("nothing was applied", body["hint"])
-        self.assertEqual(reply.headers.get("retry-after"), "1", reply.headers)
-        self.assertLess(elapsed, 1.4, "cancelled by statement_timeout, not by the trigger's end")
-
-    def test_a_write_past_statement_timeout_is_cancelled_504_57014_and_applies_nothing(self):
-        before = self.database.fingerprint()
-        reply, elapsed = self.create("Slow unkeyed")
-        self.assertCancelled(reply, elapsed)
-        self.assertUnchanged(self.database, before, "a write cancelled by statement_timeout")
-        self.assertEqual(self.database.value("select count(*) from core.organizations where name like %s", ("Slow %",)), 0)
-
-    def test_a_keyed_write_past_statement_timeout_records_no_outcome(self):
-        key = str(uuid.uuid4())
-        reply, elapsed = self.create("Slow keyed", key)
-        self.assertCancelled(reply, elapsed)
-        self.assertEqual(self.database.value("select count(*) from platform.idempotent_calls where key = %s", (key,)), 0)
-        self.assertEqual(self.database.value("select count(*) from core.organizations where name = 'Slow keyed'"), 0)
-
-    def test_calls_within_the_timeout_are_answered(self):
-        reply, _ = self.create("Quick")
-        self.assertEqual(reply.status, 200, reply)
 
 
 class PreparedStatementTests(BridgeTestCase):
