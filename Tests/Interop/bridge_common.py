@@ -37,6 +37,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -49,6 +50,8 @@ import uuid
 try:
     import jwt
     import psycopg
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from jwt.algorithms import ECAlgorithm
 except ImportError as missing:
     sys.exit("the bridge interop tests need PyJWT and psycopg "
              f"(run the tests with scripts/test, which installs Tests/Interop/requirements.txt into .build/venv): {missing}")
@@ -363,6 +366,62 @@ class SupabaseTokens:
         claims["role"] = "service_role"
         payload = _segment(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
         return self._keep(f"{header}.{payload}.{signature}")
+
+
+def auth_collection_ddl(table, option_columns="", trailing_columns=""):
+    """@payloadcms/db-sqlite's DDL (Payload 3.x) for an auth collection with sessions: the columns
+    every auth collection has, its options' columns (SQL lines) before ``login_attempts`` and
+    any after ``lock_until``, as Payload orders them; its indexes and its sessions array table."""
+    return f"""
+CREATE TABLE `{table}` (
+  `id` integer PRIMARY KEY NOT NULL,
+  `updated_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
+  `created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
+  `email` text NOT NULL,
+  `reset_password_token` text,
+  `reset_password_expiration` text,
+  `salt` text,
+  `hash` text,
+{option_columns}  `login_attempts` numeric DEFAULT 0,
+  `lock_until` text{trailing_columns}
+);
+CREATE UNIQUE INDEX `{table}_email_idx` ON `{table}` (`email`);
+CREATE INDEX `{table}_updated_at_idx` ON `{table}` (`updated_at`);
+CREATE INDEX `{table}_created_at_idx` ON `{table}` (`created_at`);
+CREATE TABLE `{table}_sessions` (
+  `_order` integer NOT NULL,
+  `_parent_id` integer NOT NULL,
+  `id` text PRIMARY KEY NOT NULL,
+  `created_at` text,
+  `expires_at` text NOT NULL,
+  FOREIGN KEY (`_parent_id`) REFERENCES `{table}`(`id`) ON UPDATE no action ON DELETE cascade
+);
+CREATE INDEX `{table}_sessions_order_idx` ON `{table}_sessions` (`_order`);
+CREATE INDEX `{table}_sessions_parent_id_idx` ON `{table}_sessions` (`_parent_id`);
+"""
+
+
+class SigningKey:
+    """A Supabase project's ES256 signing key, named by ``kid``; the tokens it signs are added to
+    ``minted`` (the program's list of credentials that must never appear in a log)."""
+
+    def __init__(self, label, minted):
+        self.kid = f"{label}-{secrets.token_hex(3)}"
+        self.private = ec.generate_private_key(ec.SECP256R1())
+        self.minted = minted
+
+    def jwk(self):
+        key = json.loads(ECAlgorithm.to_jwk(self.private.public_key()))
+        key.update({"kid": self.kid, "alg": "ES256", "use": "sig"})
+        return key
+
+    def token(self, sub=None):
+        """A GoTrue access token signed by this key, for a fresh user unless ``sub`` is given."""
+        sub = sub or str(uuid.uuid4())
+        token = jwt.encode(supabase_claims(sub, f"{sub[:8]}@example.com"), self.private, algorithm="ES256",
+                           headers={"kid": self.kid})
+        self.minted.append(token)
+        return token
 
 
 def payload_token(secret, user_id, email, sid, collection="users", issued_at=None, lifetime=7200, key=None):

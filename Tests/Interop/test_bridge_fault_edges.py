@@ -45,15 +45,11 @@ import threading
 import time
 import uuid
 
-import jwt
 import psycopg
-from cryptography.hazmat.primitives.asymmetric import ec
-from jwt.algorithms import ECAlgorithm
 
 from bridge_common import (
-    DATABASE_URL, Bridge, BridgeTestCase, Database, SlowInserts, StatementTimeoutChecks, SupabaseTokens, call, main,
-    payload_token, require_environment)
-from mint_token import supabase_claims
+    DATABASE_URL, Bridge, BridgeTestCase, Database, SigningKey, SlowInserts, StatementTimeoutChecks, SupabaseTokens,
+    call, main, payload_token, require_environment)
 
 PAYLOAD_DATABASE_URL = "SMTA_INTEROP_PAYLOAD_DATABASE_URL"
 # SMTA_REQUEST_TIMEOUT of every bridge here, and the longest any answer may take.
@@ -128,27 +124,6 @@ class FaultTestCase(BridgeTestCase):
 # ---------------------------------------------------------------------------------------------
 # a. The JWKS endpoint
 # ---------------------------------------------------------------------------------------------
-
-class SigningKey:
-    """A Supabase project's ES256 signing key, named by ``kid``."""
-
-    def __init__(self, label):
-        self.kid = f"{label}-{secrets.token_hex(3)}"
-        self.private = ec.generate_private_key(ec.SECP256R1())
-
-    def jwk(self):
-        key = json.loads(ECAlgorithm.to_jwk(self.private.public_key()))
-        key.update({"kid": self.kid, "alg": "ES256", "use": "sig"})
-        return key
-
-    def token(self, sub=None):
-        """A GoTrue access token signed by this key, for a fresh user unless ``sub`` is given."""
-        sub = sub or str(uuid.uuid4())
-        token = jwt.encode(supabase_claims(sub, f"{sub[:8]}@example.com"), self.private, algorithm="ES256",
-                           headers={"kid": self.kid})
-        minted.append(token)
-        return token
-
 
 class JWKSServer:
     """A JWKS endpoint on a fixed loopback port that a test can take down (connections refused),
@@ -240,7 +215,7 @@ def create_organization(bridge, token, name):
 class JWKSEndpointFaultTests(FaultTestCase):
     def setUp(self):
         self.database = Database(environment[DATABASE_URL])
-        self.known = SigningKey("known")
+        self.known = SigningKey("known", minted)
         self.jwks = JWKSServer()
         self.jwks.set("ok", [self.known])
 
@@ -253,7 +228,7 @@ class JWKSEndpointFaultTests(FaultTestCase):
     def assertUnknownKidsUnavailable(self, bridge, count, label):
         """``count`` concurrent calls with unknown kids: each 503 within the budget, nothing written."""
         before = self.database.fingerprint()
-        tokens = [SigningKey(f"{label}{n}").token() for n in range(count)]
+        tokens = [SigningKey(f"{label}{n}", minted).token() for n in range(count)]
         with concurrent.futures.ThreadPoolExecutor(count) as pool:
             outcomes = list(pool.map(lambda token: timed(create_organization, bridge, token, label), tokens))
         for reply, elapsed in outcomes:
@@ -273,7 +248,7 @@ class JWKSEndpointFaultTests(FaultTestCase):
         self.assertUnknownKidsUnavailable(bridge, 10, "down-burst")
         self.assertServing(bridge)
 
-        rotated = SigningKey("rotated")
+        rotated = SigningKey("rotated", minted)
         self.jwks.start()
         self.jwks.set("ok", [self.known, rotated])
         self.eventually_ok(lambda: create_organization(bridge, rotated.token(), "After the outage"),
@@ -310,7 +285,7 @@ class JWKSEndpointFaultTests(FaultTestCase):
         self.assertLessEqual(self.jwks.hit_count() - hits_before, 2, "the calls share the fetch in flight")
         self.assertServing(bridge)
 
-        rotated = SigningKey("after-slow")
+        rotated = SigningKey("after-slow", minted)
         self.jwks.set("ok", [self.known, rotated])
         self.eventually_ok(lambda: create_organization(bridge, rotated.token(), "After the slow fetch"),
                            "a new kid once the endpoint answers in time")

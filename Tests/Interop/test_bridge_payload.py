@@ -28,46 +28,14 @@ import time
 import uuid
 
 from bridge_common import (
-    CORE_TABLES, DATABASE_URL, Bridge, BridgeTestCase, Database, call, main, payload_token, require_environment)
+    CORE_TABLES, DATABASE_URL, Bridge, BridgeTestCase, Database, auth_collection_ddl, call, main, payload_token,
+    require_environment)
 
 ALLOWED_ORIGIN = "https://app.example.com"
 FOREIGN_ORIGIN = "https://evil.example.com"
 # core.identity_user_id's namespace: Payload subjects that are not UUIDs map to uuid5 of it.
 IDENTITY_NAMESPACE = uuid.UUID("0721d336-6439-54d6-8816-c0c1b4983e2f")
 TEAM_ROLE = "team"
-
-def auth_collection_ddl(table, option_columns, trailing_columns=""):
-    """@payloadcms/db-sqlite's DDL (Payload 3.x) for an auth collection with sessions: the columns
-    every auth collection has, its options' columns (SQL lines) before ``login_attempts`` and
-    any after ``lock_until``, as Payload orders them; its indexes and its sessions array table."""
-    return f"""
-CREATE TABLE `{table}` (
-  `id` integer PRIMARY KEY NOT NULL,
-  `updated_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
-  `created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
-  `email` text NOT NULL,
-  `reset_password_token` text,
-  `reset_password_expiration` text,
-  `salt` text,
-  `hash` text,
-{option_columns}  `login_attempts` numeric DEFAULT 0,
-  `lock_until` text{trailing_columns}
-);
-CREATE UNIQUE INDEX `{table}_email_idx` ON `{table}` (`email`);
-CREATE INDEX `{table}_updated_at_idx` ON `{table}` (`updated_at`);
-CREATE INDEX `{table}_created_at_idx` ON `{table}` (`created_at`);
-CREATE TABLE `{table}_sessions` (
-  `_order` integer NOT NULL,
-  `_parent_id` integer NOT NULL,
-  `id` text PRIMARY KEY NOT NULL,
-  `created_at` text,
-  `expires_at` text NOT NULL,
-  FOREIGN KEY (`_parent_id`) REFERENCES `{table}`(`id`) ON UPDATE no action ON DELETE cascade
-);
-CREATE INDEX `{table}_sessions_order_idx` ON `{table}_sessions` (`_order`);
-CREATE INDEX `{table}_sessions_parent_id_idx` ON `{table}_sessions` (`_parent_id`);
-"""
-
 
 # `users`: `useAPIKey` and `trash: true`; `members`: `auth.verify` (`_verified`, `_verificationtoken`).
 PAYLOAD_DDL = (

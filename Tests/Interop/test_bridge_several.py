@@ -36,14 +36,10 @@ import time
 import uuid
 
 from bridge_common import (
-    BINARY, DATABASE_URL, Bridge, BridgeTestCase, Database, SupabaseTokens, call, main, payload_token,
-    require_environment)
-from mint_token import supabase_claims
+    BINARY, DATABASE_URL, Bridge, BridgeTestCase, Database, SigningKey, SupabaseTokens, auth_collection_ddl, call, main,
+    payload_token, require_environment)
 
-import jwt
 import stripe
-from cryptography.hazmat.primitives.asymmetric import ec
-from jwt.algorithms import ECAlgorithm
 
 PAYLOAD_DATABASE_URL = "SMTA_INTEROP_PAYLOAD_DATABASE_URL"
 JWKS_REFRESH_INTERVAL = 2
@@ -61,25 +57,6 @@ database = Database(environment[DATABASE_URL])
 tokens = SupabaseTokens(secrets.token_urlsafe(32))
 bridges = []
 jwks = None
-
-
-class SigningKey:
-    """A Supabase project's ES256 signing key, named by ``kid``."""
-
-    def __init__(self, label):
-        self.kid = f"{label}-{secrets.token_hex(3)}"
-        self.private = ec.generate_private_key(ec.SECP256R1())
-
-    def jwk(self):
-        key = json.loads(ECAlgorithm.to_jwk(self.private.public_key()))
-        key.update({"kid": self.kid, "alg": "ES256", "use": "sig"})
-        return key
-
-    def token(self, sub):
-        token = jwt.encode(supabase_claims(sub, f"{sub[:8]}@example.com"), self.private, algorithm="ES256",
-                           headers={"kid": self.kid})
-        tokens.minted.append(token)
-        return token
 
 
 class JWKSServer:
@@ -116,7 +93,7 @@ class JWKSServer:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/auth/v1/.well-known/jwks.json"
 
 
-FIRST_KEY = SigningKey("first")
+FIRST_KEY = SigningKey("first", tokens.minted)
 
 
 def load_products():
@@ -317,7 +294,7 @@ class SigningKeyRemovalTests(BridgeTestCase):
             reply = call(bridge.url, "POST", "/rpc/list_my_organizations", {},
                          {"Authorization": f"Bearer {revoked_token}"})
             self.assertEqual(reply.status, 200, f"{bridge.name}: {reply!r}")
-        rotated = SigningKey("rotated")
+        rotated = SigningKey("rotated", tokens.minted)
         jwks.serve(rotated)
         # Bridge A meets a token of the new key and refreshes its set at once; bridge B meets none.
         reply = call(bridges[0].url, "POST", "/rpc/list_my_organizations", {},
@@ -422,35 +399,6 @@ class WebhookAcrossBridgesTests(BridgeTestCase):
                                        {"X-Signature": signature, "Content-Type": "application/json"})
         event_id = "ls_" + hashlib.sha256(body).hexdigest()
         self.assertAppliedOnce(replies, event_id, subscription, "active")
-
-
-def auth_collection_ddl(table, option_columns=""):
-    """@payloadcms/db-sqlite's DDL (Payload 3.x) for an auth collection with sessions, as in
-    test_bridge_payload.py."""
-    return f"""
-CREATE TABLE `{table}` (
-  `id` integer PRIMARY KEY NOT NULL,
-  `updated_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
-  `created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
-  `email` text NOT NULL,
-  `reset_password_token` text,
-  `reset_password_expiration` text,
-  `salt` text,
-  `hash` text,
-{option_columns}  `login_attempts` numeric DEFAULT 0,
-  `lock_until` text
-);
-CREATE UNIQUE INDEX `{table}_email_idx` ON `{table}` (`email`);
-CREATE TABLE `{table}_sessions` (
-  `_order` integer NOT NULL,
-  `_parent_id` integer NOT NULL,
-  `id` text PRIMARY KEY NOT NULL,
-  `created_at` text,
-  `expires_at` text NOT NULL,
-  FOREIGN KEY (`_parent_id`) REFERENCES `{table}`(`id`) ON UPDATE no action ON DELETE cascade
-);
-CREATE INDEX `{table}_sessions_parent_id_idx` ON `{table}_sessions` (`_parent_id`);
-"""
 
 
 # `users`; `members`: `auth.verify` (`_verified`), whose users' emails the adapter marks verified.

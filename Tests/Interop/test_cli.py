@@ -19,7 +19,6 @@ import socket
 import subprocess
 import tempfile
 import time
-import unittest
 
 from bridge_common import BINARY, DATABASE_URL, BridgeTestCase, _die_with_parent, call, main, require_environment
 

@@ -18,7 +18,7 @@ import uuid
 
 import psycopg
 
-from dnslib import QTYPE, RCODE, RR, TXT, DNSRecord
+from dnslib import QTYPE, RCODE, RR, TXT
 from dnslib.server import BaseResolver, DNSServer
 
 from bridge_common import BINARY, DATABASE_URL, BridgeTestCase, Database, main, require_environment

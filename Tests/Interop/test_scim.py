@@ -18,7 +18,6 @@ Supabase migrations); see bridge_common.py.
 """
 
 import concurrent.futures
-import json
 import time
 import secrets
 import signal
@@ -27,7 +26,6 @@ import uuid
 import httpx2
 import psycopg
 from scim2_client.engines.httpx2 import SyncSCIMClient
-from scim2_models import Group, GroupMember, PatchOp, PatchOperation, User
 from scim2_tester import Status, check_server
 
 from bridge_common import DATABASE_URL, Bridge, BridgeTestCase, Database, SupabaseTokens, call, main, require_environment

@@ -140,7 +140,7 @@ struct EventLoopBridgeFloor: Sendable {
                 break
             case .end:
                 guard found else {
-                    Self.answer(context: context, status: .notFound, body: nil)
+                    FloorAnswer.write(on: context, status: .notFound, body: nil)
                     return
                 }
                 let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
@@ -151,24 +151,13 @@ struct EventLoopBridgeFloor: Sendable {
                         switch result {
                         case .success(let rows):
                             let body = rows.first?.first?.bytes
-                            Self.answer(context: bound.value, status: body == nil ? .internalServerError : .ok, body: body)
+                            FloorAnswer.write(on: bound.value, status: body == nil ? .internalServerError : .ok, body: body)
                         case .failure:
-                            Self.answer(context: bound.value, status: .internalServerError, body: nil)
+                            FloorAnswer.write(on: bound.value, status: .internalServerError, body: nil)
                         }
                     }
                 }
             }
-        }
-
-        private static func answer(context: ChannelHandlerContext, status: HTTPResponseStatus, body: ByteBuffer?) {
-            var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-            headers.add(name: "Content-Length", value: String(body?.readableBytes ?? 0))
-            context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-            if let body {
-                context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil)
-            }
-            context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
         }
     }
 }

@@ -48,14 +48,7 @@ struct NIOHTTPFloor {
             case .body:
                 break
             case .end:
-                var headers = HTTPHeaders()
-                headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-                headers.add(name: "Content-Length", value: String(found ? body.readableBytes : 0))
-                context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: found ? .ok : .notFound, headers: headers))), promise: nil)
-                if found {
-                    context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-                }
-                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                FloorAnswer.write(on: context, status: found ? .ok : .notFound, body: found ? body : nil)
             }
         }
     }
