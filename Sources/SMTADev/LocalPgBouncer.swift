@@ -51,6 +51,9 @@ public struct LocalPgBouncer: Sendable {
         pool_mode = transaction
         default_pool_size = \(poolSize)
         max_client_conn = 2000
+        ; a refused server login (a busy test cluster at max_connections) is tried again after a
+        ; second, not PgBouncer's default 15
+        server_login_retry = 1
         logfile = \(directory)/pgbouncer.log
         pidfile = \(directory)/pgbouncer.pid
 
