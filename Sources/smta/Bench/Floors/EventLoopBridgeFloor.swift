@@ -64,7 +64,7 @@ struct EventLoopBridgeFloor: Sendable {
                             throw ChannelError.ioOnClosedChannel
                         }
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        try channel.pipeline.syncOperations.addHandler(CallAnswer(path: path, queries: queue))
+                        try channel.pipeline.syncOperations.addHandler(FloorRoute(path: path) { context in answer(context, queries: queue) })
                     }
                 }
                 .bind(host: "127.0.0.1", port: 0)
@@ -117,46 +117,15 @@ struct EventLoopBridgeFloor: Sendable {
         }
     }
 
-    /// Answers `GET path` with the statement's result, anything else with 404; keeps the
-    /// connection alive.
-    private final class CallAnswer: ChannelInboundHandler, RemovableChannelHandler {
-        typealias InboundIn = HTTPServerRequestPart
-        typealias OutboundOut = HTTPServerResponsePart
-
-        private let path: String
-        private let queries: LoopQueries
-        private var found = false
-
-        init(path: String, queries: LoopQueries) {
-            self.path = path
-            self.queries = queries
-        }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            switch unwrapInboundIn(data) {
-            case .head(let head):
-                found = head.method == .GET && head.uri == path
-            case .body:
-                break
-            case .end:
-                guard found else {
-                    FloorAnswer.write(on: context, status: .notFound, body: nil)
-                    return
-                }
-                let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-                let queries = queries
-                queries.lease { query in
-                    query.execute().whenComplete { result in
-                        queries.giveBack(query)
-                        switch result {
-                        case .success(let rows):
-                            let body = rows.first?.first?.bytes
-                            FloorAnswer.write(on: bound.value, status: body == nil ? .internalServerError : .ok, body: body)
-                        case .failure:
-                            FloorAnswer.write(on: bound.value, status: .internalServerError, body: nil)
-                        }
-                    }
-                }
+    /// Answers with the statement's result, run on a connection of the request's event loop
+    /// (500 when it fails or yields no row).
+    private static func answer(_ context: ChannelHandlerContext, queries: LoopQueries) {
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        queries.lease { query in
+            query.execute().whenComplete { result in
+                queries.giveBack(query)
+                let body = (try? result.get())?.first?.first?.bytes
+                FloorAnswer.write(on: bound.value, status: body == nil ? .internalServerError : .ok, body: body)
             }
         }
     }

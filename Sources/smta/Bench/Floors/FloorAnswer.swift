@@ -18,3 +18,34 @@ enum FloorAnswer {
         context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
     }
 }
+
+/// The event-loop floors' one route: on each request's end, `GET path` is answered by `answer`
+/// (in the channel handler, on its event loop), anything else with 404; the connection stays
+/// alive.
+final class FloorRoute: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+
+    private let path: String
+    private let answer: (ChannelHandlerContext) -> Void
+    private var found = false
+
+    init(path: String, answer: @escaping (ChannelHandlerContext) -> Void) {
+        self.path = path
+        self.answer = answer
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            found = head.method == .GET && head.uri == path
+        case .body:
+            break
+        case .end:
+            if found {
+                answer(context)
+            } else {
+                FloorAnswer.write(on: context, status: .notFound, body: nil)
+            }
+        }
+    }
+}

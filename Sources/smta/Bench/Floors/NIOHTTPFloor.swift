@@ -19,37 +19,12 @@ struct NIOHTTPFloor {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(FixedAnswer(path: path, body: body))
+                    try channel.pipeline.syncOperations.addHandler(
+                        FloorRoute(path: path) { context in FloorAnswer.write(on: context, status: .ok, body: body) })
                 }
             }
             .bind(host: "127.0.0.1", port: 0)
             .get()
         return (channel, channel.localAddress?.port ?? 0)
-    }
-
-    /// Answers `GET path` with the body, anything else with 404; keeps the connection alive.
-    private final class FixedAnswer: ChannelInboundHandler, RemovableChannelHandler {
-        typealias InboundIn = HTTPServerRequestPart
-        typealias OutboundOut = HTTPServerResponsePart
-
-        private let path: String
-        private let body: ByteBuffer
-        private var found = false
-
-        init(path: String, body: ByteBuffer) {
-            self.path = path
-            self.body = body
-        }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            switch unwrapInboundIn(data) {
-            case .head(let head):
-                found = head.method == .GET && head.uri == path
-            case .body:
-                break
-            case .end:
-                FloorAnswer.write(on: context, status: found ? .ok : .notFound, body: found ? body : nil)
-            }
-        }
     }
 }
