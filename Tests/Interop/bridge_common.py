@@ -401,6 +401,11 @@ CREATE INDEX `{table}_sessions_parent_id_idx` ON `{table}_sessions` (`_parent_id
 """
 
 
+def payload_timestamp(moment):
+    """Payload's timestamp text: ``2026-01-12T20:49:47.977Z``."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
 class SigningKey:
     """A Supabase project's ES256 signing key, named by ``kid``; the tokens it signs are added to
     ``minted`` (the program's list of credentials that must never appear in a log)."""

@@ -49,7 +49,7 @@ import psycopg
 
 from bridge_common import (
     DATABASE_URL, Bridge, BridgeTestCase, Database, SigningKey, SlowInserts, StatementTimeoutChecks, SupabaseTokens,
-    call, main, payload_token, require_environment)
+    auth_collection_ddl, call, main, payload_timestamp, payload_token, require_environment)
 
 PAYLOAD_DATABASE_URL = "SMTA_INTEROP_PAYLOAD_DATABASE_URL"
 # SMTA_REQUEST_TIMEOUT of every bridge here, and the longest any answer may take.
@@ -295,36 +295,8 @@ class JWKSEndpointFaultTests(FaultTestCase):
 # b. The Payload adapter's SQLite session file
 # ---------------------------------------------------------------------------------------------
 
-# @payloadcms/db-sqlite's DDL for the `users` auth collection with sessions (Payload 3.x), as in
-# test_bridge_payload.py.
-PAYLOAD_DDL = """
-CREATE TABLE `users` (
-  `id` integer PRIMARY KEY NOT NULL,
-  `updated_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
-  `created_at` text DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) NOT NULL,
-  `email` text NOT NULL,
-  `reset_password_token` text,
-  `reset_password_expiration` text,
-  `salt` text,
-  `hash` text,
-  `login_attempts` numeric DEFAULT 0,
-  `lock_until` text
-);
-CREATE UNIQUE INDEX `users_email_idx` ON `users` (`email`);
-CREATE TABLE `users_sessions` (
-  `_order` integer NOT NULL,
-  `_parent_id` integer NOT NULL,
-  `id` text PRIMARY KEY NOT NULL,
-  `created_at` text,
-  `expires_at` text NOT NULL,
-  FOREIGN KEY (`_parent_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
-);
-CREATE INDEX `users_sessions_parent_id_idx` ON `users_sessions` (`_parent_id`);
-"""
-
-
-def payload_timestamp(moment):
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+# @payloadcms/db-sqlite's DDL for the `users` auth collection with sessions (Payload 3.x).
+PAYLOAD_DDL = auth_collection_ddl("users")
 
 
 class PayloadSessionFileFaultTests(FaultTestCase):

@@ -28,8 +28,8 @@ import time
 import uuid
 
 from bridge_common import (
-    CORE_TABLES, DATABASE_URL, Bridge, BridgeTestCase, Database, auth_collection_ddl, call, main, payload_token,
-    require_environment)
+    CORE_TABLES, DATABASE_URL, Bridge, BridgeTestCase, Database, auth_collection_ddl, call, main, payload_timestamp,
+    payload_token, require_environment)
 
 ALLOWED_ORIGIN = "https://app.example.com"
 FOREIGN_ORIGIN = "https://evil.example.com"
@@ -68,11 +68,6 @@ class PayloadDatabase:
     def connect(self):
         return sqlite3.connect(self.path, isolation_level=None, timeout=5)
 
-    @staticmethod
-    def timestamp(moment):
-        """Payload's timestamp text: ``2026-01-12T20:49:47.977Z``."""
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
     def add_user(self, email, collection="users"):
         with self.connect() as connection:
             if collection == "members":
@@ -89,7 +84,7 @@ class PayloadDatabase:
                 f"select count(*) + 1 from {collection}_sessions where _parent_id = ?", (user_id,)).fetchone()[0]
             connection.execute(
                 f"insert into {collection}_sessions (_order, _parent_id, id, created_at, expires_at) values (?, ?, ?, ?, ?)",
-                (order, user_id, sid, self.timestamp(now), self.timestamp(now + datetime.timedelta(seconds=lifetime))))
+                (order, user_id, sid, payload_timestamp(now), payload_timestamp(now + datetime.timedelta(seconds=lifetime))))
         return sid
 
     def log_out(self, sid):
@@ -114,12 +109,12 @@ class PayloadDatabase:
     def trash_user(self, user_id):
         with self.connect() as connection:
             connection.execute("update users set deleted_at = ? where id = ?",
-                               (self.timestamp(datetime.datetime.now(datetime.timezone.utc)), user_id))
+                               (payload_timestamp(datetime.datetime.now(datetime.timezone.utc)), user_id))
 
     def change_email(self, user_id, email):
         with self.connect() as connection:
             connection.execute("update users set email = ?, updated_at = ? where id = ?",
-                               (email, self.timestamp(datetime.datetime.now(datetime.timezone.utc)), user_id))
+                               (email, payload_timestamp(datetime.datetime.now(datetime.timezone.utc)), user_id))
 
 
 class User:

@@ -37,7 +37,7 @@ import uuid
 
 from bridge_common import (
     BINARY, DATABASE_URL, Bridge, BridgeTestCase, Database, SigningKey, SupabaseTokens, auth_collection_ddl, call, main,
-    payload_token, require_environment)
+    payload_timestamp, payload_token, require_environment)
 
 import stripe
 
@@ -403,10 +403,6 @@ class WebhookAcrossBridgesTests(BridgeTestCase):
 
 # `users`; `members`: `auth.verify` (`_verified`), whose users' emails the adapter marks verified.
 PAYLOAD_DDL = auth_collection_ddl("users") + auth_collection_ddl("members", "  `_verified` integer,\n")
-
-
-def payload_timestamp(moment):
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 class PayloadAcrossBridgesTests(BridgeTestCase):
