@@ -57,4 +57,26 @@ struct WriterStickinessTests {
         #expect(stickiness.isSticky(late, now: start.advanced(by: .seconds(10))))
         #expect(stickiness.count == 3)
     }
+
+    @Test("with more live writers than the threshold, a write does not prune the table each time")
+    func manyLiveWriters() {
+        let stickiness = WriterStickiness(window: .seconds(6))
+        let start = ContinuousClock.now
+        let writers = 5 * WriterStickiness.pruneThreshold
+        for index in 0..<writers {
+            // All within one window: nothing can be dropped.
+            stickiness.noteWrite(by: Self.user(), now: start.advanced(by: .microseconds(index)))
+        }
+        #expect(stickiness.count == writers)
+        // 10k, 20k, 40k: a pruning each time the table doubled, not one per write past 10k.
+        #expect(stickiness.prunings == 3)
+        // Once they have expired, the next pruning (at 80k) drops every one of them.
+        let later = start.advanced(by: .seconds(7))
+        let newWriters = 35_000
+        for _ in 0..<newWriters {
+            stickiness.noteWrite(by: Self.user(), now: later)
+        }
+        #expect(stickiness.count == newWriters)
+        #expect(stickiness.prunings == 4)
+    }
 }

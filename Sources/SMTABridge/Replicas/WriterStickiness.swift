@@ -7,14 +7,25 @@ import SMTACore
 ///
 /// Per process: a write made through another bridge is not known here (see docs/scaling.md).
 /// The memory holds one instant per caller who wrote within the window; expired entries are
-/// dropped whenever the table reaches ``pruneThreshold``, so its size is bounded by the number
-/// of writers in one window.
+/// dropped when the table reaches its limit: ``pruneThreshold`` at first, then twice what a
+/// pruning kept (never less than ``pruneThreshold``). So its size stays within twice the number
+/// of writers in one window, and each write costs O(1) amortised however many writers are live:
+/// a fixed limit would filter the whole table on every write once more than that many wrote
+/// within one window.
 final class WriterStickiness: Sendable {
     /// How long after a write the writer's reads stay on the primary.
     let window: Duration
-    private let writes = NIOLockedValueBox([String: ContinuousClock.Instant]())
+    private let table = NIOLockedValueBox(Table())
 
-    /// The size at which expired entries are dropped.
+    private struct Table {
+        var writes: [String: ContinuousClock.Instant] = [:]
+        /// The size at which expired entries are next dropped.
+        var limit = WriterStickiness.pruneThreshold
+        /// How many times expired entries were dropped.
+        var prunings = 0
+    }
+
+    /// The smallest size at which expired entries are dropped.
     static let pruneThreshold = 10_000
 
     /// Creates an empty table whose entries last `window`.
@@ -26,24 +37,31 @@ final class WriterStickiness: Sendable {
     func noteWrite(by identity: Identity, now: ContinuousClock.Instant = .now) {
         let key = Self.key(identity)
         let window = window
-        writes.withLockedValue { writes in
-            if writes.count >= Self.pruneThreshold {
-                writes = writes.filter { $0.value.duration(to: now) < window }
+        table.withLockedValue { table in
+            if table.writes.count >= table.limit {
+                table.writes = table.writes.filter { $0.value.duration(to: now) < window }
+                table.limit = max(Self.pruneThreshold, 2 * table.writes.count)
+                table.prunings += 1
             }
-            writes[key] = now
+            table.writes[key] = now
         }
     }
 
     /// Whether `identity` wrote within the window before `now`.
     func isSticky(_ identity: Identity, now: ContinuousClock.Instant = .now) -> Bool {
         let key = Self.key(identity)
-        guard let last = writes.withLockedValue({ $0[key] }) else { return false }
+        guard let last = table.withLockedValue({ $0.writes[key] }) else { return false }
         return last.duration(to: now) < window
     }
 
     /// How many writers are remembered (expired ones included until the next pruning).
     var count: Int {
-        writes.withLockedValue { $0.count }
+        table.withLockedValue { $0.writes.count }
+    }
+
+    /// How many times expired writers were dropped.
+    var prunings: Int {
+        table.withLockedValue { $0.prunings }
     }
 
     /// Who the caller is: the user id, else the adapter's subject, else the claims (one key for
