@@ -97,7 +97,8 @@ public struct Bridge: Sendable {
                 secretsKey: settings.secretsKey, allowsAnonymousUsers: settings.allowsAnonymousUsers, logger: logger)
         }
         let reads = ReadRouter(
-            primary: gate, replicas: replicas, stickiness: WriterStickiness(window: settings.replicaLag), logger: logger)
+            primary: gate, replicas: replicas, stickiness: WriterStickiness(window: settings.replicaLag), metrics: metrics,
+            logger: logger)
         let rpc = RPCHandler(
             adapter: adapter, gate: gate, catalog: catalog, availability: availability, maxBodySize: settings.maxBodySize,
             idempotencyWindow: settings.idempotencyWindow, activeOrganization: ActiveOrganization(claim: settings.organizationClaim),
@@ -113,7 +114,7 @@ public struct Bridge: Sendable {
         ]
         let inFlight = InFlightRequests(capacity: settings.poolSize)
         let probes = ProbeRoutes(catalog: catalog, availability: availability)
-        let metricsRoute = MetricsRoute(metrics: metrics, inFlight: inFlight, availability: availability)
+        let metricsRoute = MetricsRoute(metrics: metrics, inFlight: inFlight, availability: availability, reads: reads)
         let router = Self.router(
             rpc: rpc, health: HealthRoute(pool: pool, availability: availability),
             openAPI: OpenAPIRoute(adapter: adapter, catalog: catalog, availability: availability), webhooks: webhooks,

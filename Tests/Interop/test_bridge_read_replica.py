@@ -10,7 +10,8 @@ one (POST goes to the primary), and once the replica is ``max_replica_lag`` behi
 the new one (the replica is skipped). The gate holds on the replica as on the primary: a
 non-member sees nothing and may not name the organization as active (refused by
 ``core.set_caller`` on the replica), an anonymous caller is refused. A replica that is stopped is skipped
-without an error, and used again once back.
+without an error, and used again once back. ``/metrics``, read with the Prometheus client's
+parser, counts the reads the replica answered and shows whether it serves and how far behind it is.
 
 Needs SMTA_INTEROP_BINARY, SMTA_INTEROP_DATABASE_URL (the primary's database, migrated for the
 Supabase adapter), SMTA_INTEROP_READ_DATABASE_URL (the same database on the replica),
@@ -18,10 +19,17 @@ SMTA_INTEROP_PG_CTL, SMTA_INTEROP_REPLICA_PGDATA and SMTA_INTEROP_REPLICA_PORT; 
 bridge_common.py.
 """
 
+import math
 import secrets
 import signal
+import sys
 import time
 import uuid
+
+try:
+    from prometheus_client.parser import text_string_to_metric_families
+except ImportError as missing:
+    sys.exit(f"test_bridge_read_replica.py needs prometheus_client (python3 -m pip install prometheus_client): {missing}")
 
 from bridge_common import (
     DATABASE_URL, PG_CTL, READ_DATABASE_URL, Bridge, BridgeTestCase, Cluster, Database, SupabaseTokens, call, main,
@@ -86,6 +94,18 @@ def wait_until_replayed(timeout=15.0):
         time.sleep(0.05)
 
 
+def replica_metrics():
+    """The replica's samples in ``/metrics``, by name (its only replica, whatever its label)."""
+    reply = call(bridge.url, "GET", "/metrics")
+    assert reply.status == 200, reply
+    samples = {}
+    for family in text_string_to_metric_families(reply.body.decode()):
+        for sample in family.samples:
+            if sample.name.startswith("smta_replica_"):
+                samples[sample.name] = sample.value
+    return samples
+
+
 class User:
     """A Supabase user calling the bridge over raw HTTP."""
 
@@ -141,7 +161,12 @@ class ReadReplicaTests(BridgeTestCase):
         self.assertEqual(replica.value("select name from core.organizations where id = %s", (self.organization,)), "Before")
 
         # Within max_replica_lag: the replica serves Bob's GET, and shows what it holds.
+        served = replica_metrics()["smta_replica_reads_total"]
         self.assertEqual(self.name_seen_by(self.bob), "Before", "Bob's GET was not served by the paused replica")
+        metrics = replica_metrics()
+        self.assertEqual(metrics["smta_replica_reads_total"], served + 1, "the replica's read was not counted")
+        self.assertEqual(metrics["smta_replica_up"], 1)
+        self.assertLessEqual(metrics["smta_replica_lag_seconds"], MAX_REPLICA_LAG)
         # The writer reads its own write: its reads stay on the primary for replica_lag.
         self.assertEqual(self.name_seen_by(self.alice), "After", "the writer's GET went to the replica")
         # POST always goes to the primary, STABLE function or not.
@@ -162,6 +187,9 @@ class ReadReplicaTests(BridgeTestCase):
             time.sleep(0.1)
         self.assertGreaterEqual(time.monotonic() - written, MAX_REPLICA_LAG, "the replica was skipped too early")
         self.assertIn("read replica behind max_replica_lag", bridge.log_text())
+        metrics = replica_metrics()
+        self.assertEqual(metrics["smta_replica_up"], 0, "a lagging replica is shown serving")
+        self.assertGreater(metrics["smta_replica_lag_seconds"], MAX_REPLICA_LAG)
 
         in_use = bridge.log_text().count("read replica in use")
         replica.execute("select pg_wal_replay_resume()")
@@ -175,6 +203,9 @@ class ReadReplicaTests(BridgeTestCase):
         for turn in range(10):
             self.assertEqual(self.name_seen_by(self.bob), "Before", f"GET {turn} with the replica down")
         wait_for_log("read replica unreachable", unreachable + 1)
+        metrics = replica_metrics()
+        self.assertEqual(metrics["smta_replica_up"], 0, "an unreachable replica is shown serving")
+        self.assertTrue(math.isnan(metrics["smta_replica_lag_seconds"]), "an unreachable replica shows a lag")
         self.alice.ok(self.alice.post("update_organization", {"p_id": self.organization, "p_name": "While down"}))
         self.assertEqual(self.name_seen_by(self.bob), "While down")
         replica_cluster.start()
@@ -182,6 +213,7 @@ class ReadReplicaTests(BridgeTestCase):
         wait_until_replayed()
         for turn in range(5):
             self.assertEqual(self.name_seen_by(self.bob), "While down", f"GET {turn} with the replica back")
+        self.assertEqual(replica_metrics()["smta_replica_up"], 1, "the replica back is not shown serving")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,11 @@ import SMTACore
 /// | `smta_database_up` | gauge | |
 /// | `smta_database_outages_total` | counter | |
 /// | `smta_webhook_events_total` | counter | `provider`, `outcome` |
+/// | `smta_replica_up`, `smta_replica_lag_seconds` | gauge | `replica` |
+/// | `smta_replica_reads_total`, `smta_replica_fallbacks_total` | counter | `replica` |
+///
+/// A replica's label is its `host:port/database` from `read_database_url`: configuration, never
+/// credentials.
 final class BridgeMetrics: Sendable {
     /// The label value of every function name the catalog does not know.
     static let unknownFunction = "unknown"
@@ -93,6 +98,40 @@ final class BridgeMetrics: Sendable {
         registry.makeCounter(descriptor: Self.webhooks, labels: [("provider", provider), ("outcome", outcome)]).increment()
     }
 
+    /// The series of one read replica, made once when the bridge starts.
+    struct ReplicaSeries: Sendable {
+        /// Reads (`GET`/`HEAD` of read-only functions) the replica answered.
+        let reads: Counter
+        /// Reads sent to the replica that it could not take, answered by the primary.
+        let fallbacks: Counter
+        fileprivate let up: Gauge
+        fileprivate let lag: Gauge
+    }
+
+    /// What a scrape shows of one replica.
+    struct ReplicaObservation {
+        /// The replica's series.
+        let series: ReplicaSeries
+        /// Whether it serves reads now.
+        let isUsable: Bool
+        /// How far behind the primary its last probe found it; nil when no probe measured it
+        /// (not probed yet, unreachable, not a replica).
+        let lag: Duration?
+    }
+
+    /// Makes the series of the replica labelled `label` (`host:port/database`), present (at
+    /// zero, not serving) from the first scrape.
+    func replicaSeries(label: String) -> ReplicaSeries {
+        let labels = [("replica", label)]
+        let series = ReplicaSeries(
+            reads: registry.makeCounter(descriptor: Self.replicaReads, labels: labels),
+            fallbacks: registry.makeCounter(descriptor: Self.replicaFallbacks, labels: labels),
+            up: registry.makeGauge(descriptor: Self.replicaUp, labels: labels),
+            lag: registry.makeGauge(descriptor: Self.replicaLag, labels: labels))
+        series.lag.set(Double.nan)
+        return series
+    }
+
     /// Counts a transition of the database from reachable to unreachable.
     func recordOutage() {
         outages.increment()
@@ -104,11 +143,22 @@ final class BridgeMetrics: Sendable {
     ///   - inFlight: the RPC calls being answered.
     ///   - waiting: those of them beyond the pool's size, which may wait for a connection.
     ///   - databaseIsUp: whether the database is reachable.
-    func exposition(inFlight: Int, waiting: Int, databaseIsUp: Bool) -> [UInt8] {
+    ///   - replicas: the read replicas as they are now (`smta_replica_lag_seconds` is NaN for one
+    ///     no probe measured).
+    func exposition(inFlight: Int, waiting: Int, databaseIsUp: Bool, replicas: [ReplicaObservation] = []) -> [UInt8] {
         callsInFlight.set(Int64(inFlight))
         callsWaiting.set(Int64(waiting))
         databaseUp.set(Int64(databaseIsUp ? 1 : 0))
+        for replica in replicas {
+            replica.series.up.set(Int64(replica.isUsable ? 1 : 0))
+            replica.series.lag.set(replica.lag.map(Self.seconds) ?? .nan)
+        }
         return registry.emitToBuffer()
+    }
+
+    /// `duration` in seconds.
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// `badSignature` → `bad_signature`: Prometheus label values in the house style of metric
@@ -172,6 +222,30 @@ final class BridgeMetrics: Sendable {
         MetricNameDescriptor(
             namespace: "smta", metricName: "database_outages", unitName: "total",
             helpText: "Times the database went from reachable to unreachable.")
+    }
+
+    private static var replicaUp: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "smta", metricName: "replica_up", unitName: "",
+            helpText: "1 while the read replica serves reads (reachable, within max_replica_lag), 0 while it does not.")
+    }
+
+    private static var replicaLag: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "smta", metricName: "replica_lag", unitName: "seconds",
+            helpText: "How far the read replica is behind the primary, by its last probe; NaN when no probe measured it.")
+    }
+
+    private static var replicaReads: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "smta", metricName: "replica_reads", unitName: "total",
+            helpText: "Reads the read replica answered.")
+    }
+
+    private static var replicaFallbacks: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "smta", metricName: "replica_fallbacks", unitName: "total",
+            helpText: "Reads sent to the read replica that it could not take, answered by the primary.")
     }
 
     private static var webhooks: MetricNameDescriptor {

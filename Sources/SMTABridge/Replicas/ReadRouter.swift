@@ -16,15 +16,31 @@ final class ReadRouter: Sendable {
     /// Who wrote recently.
     let stickiness: WriterStickiness
     private let primary: Gate
+    /// Each replica's metrics, in the order of ``replicas``.
+    private let series: [BridgeMetrics.ReplicaSeries]
     private let logger: Logger
     private let turn = NIOLockedValueBox(0)
 
-    /// Creates a router over `replicas` (none: every call goes to `primary`).
-    init(primary: Gate, replicas: [ReadReplica], stickiness: WriterStickiness, logger: Logger) {
+    /// Creates a router over `replicas` (none: every call goes to `primary`), whose reads and
+    /// fallbacks are counted in `metrics`.
+    init(primary: Gate, replicas: [ReadReplica], stickiness: WriterStickiness, metrics: BridgeMetrics, logger: Logger) {
         self.primary = primary
         self.replicas = replicas
         self.stickiness = stickiness
+        self.series = replicas.map { metrics.replicaSeries(label: $0.label) }
         self.logger = logger
+    }
+
+    /// The replicas as a scrape shows them.
+    var observations: [BridgeMetrics.ReplicaObservation] {
+        zip(replicas, series).map { replica, series in
+            let lag: Duration?
+            switch replica.currentHealth {
+            case .ready(let measured), .lagging(let measured): lag = measured
+            case .unknown, .unreachable, .notAReplica: lag = nil
+            }
+            return BridgeMetrics.ReplicaObservation(series: series, isUsable: replica.isUsable, lag: lag)
+        }
     }
 
     /// Records that `identity` wrote (or may have written) through this bridge.
@@ -33,11 +49,11 @@ final class ReadRouter: Sendable {
         stickiness.noteWrite(by: identity)
     }
 
-    /// The replica that should serve `identity`'s read now, taking the usable ones in turn;
-    /// nil: the primary.
-    func replica(for identity: Identity) -> ReadReplica? {
+    /// The index in ``replicas`` of the replica that should serve `identity`'s read now, taking
+    /// the usable ones in turn; nil: the primary.
+    private func route(for identity: Identity) -> Int? {
         guard !replicas.isEmpty, !stickiness.isSticky(identity) else { return nil }
-        let usable = replicas.filter(\.isUsable)
+        let usable = replicas.indices.filter { replicas[$0].isUsable }
         guard !usable.isEmpty else { return nil }
         let index = turn.withLockedValue { turn in
             defer { turn &+= 1 }
@@ -53,13 +69,17 @@ final class ReadRouter: Sendable {
     /// next probe when it is unreachable, and the primary answers.
     /// - Throws: ``DatabaseError`` as the gate does.
     func read(_ statement: String, arguments: String, as identity: Identity) async throws -> ByteBuffer? {
-        if let replica = replica(for: identity) {
+        if let index = route(for: identity) {
+            let replica = replicas[index]
             do {
-                return try await replica.gate.call(statement, arguments: arguments, as: identity, readOnly: true)
+                let result = try await replica.gate.call(statement, arguments: arguments, as: identity, readOnly: true)
+                series[index].reads.increment()
+                return result
             } catch let error as DatabaseError where Self.primaryMayAnswer(error) {
                 if Self.isUnreachable(error) {
                     replica.record(.unreachable)
                 }
+                series[index].fallbacks.increment()
                 logger.info(
                     "read replica could not take the call; the primary answers",
                     metadata: ["replica": "\(replica.label)", "error": "\(error)"])
