@@ -6,7 +6,7 @@ extension BridgeInteropTests {
     /// bridge given the replica.
     @Suite("Read replicas: GET of read-only functions on a replica, everything else and recent writers on the primary")
     struct ReadReplicaInteropTests {
-        @Test("served by the replica, read-your-writes, POST on the primary, a replica down or lagging skipped, refusals kept; the postgrest-py program with a replica")
+        @Test("served by the replica, read-your-writes, POST on the primary, a replica down or lagging skipped, reads served while the primary is down, refusals kept; the postgrest-py program with a replica")
         func readReplica() async throws {
             try await ReplicatedCluster.run { databases in
                 var supabase = databases.common

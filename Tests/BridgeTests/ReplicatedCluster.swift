@@ -12,8 +12,8 @@ import SMTATestSupport
 enum ReplicatedCluster {
     /// What ``run(_:)`` gives its body.
     struct Databases {
-        /// The variables every program of the run needs: `pg_ctl`, the replica's data folder
-        /// and port.
+        /// The variables every program of the run needs: `pg_ctl`, the primary's and the
+        /// replica's data folders and ports.
         var common: [String: String]
         /// A database migrated for the Supabase adapter, committing asynchronously (the replica
         /// may fall behind it): primary URL, replica URL.
@@ -58,6 +58,8 @@ enum ReplicatedCluster {
             Databases(
                 common: [
                     "SMTA_INTEROP_PG_CTL": binaries.path("pg_ctl"),
+                    "SMTA_INTEROP_PGDATA": primary.dataDirectory,
+                    "SMTA_INTEROP_PG_PORT": String(primary.port),
                     "SMTA_INTEROP_REPLICA_PGDATA": standby.dataDirectory,
                     "SMTA_INTEROP_REPLICA_PORT": String(standby.port),
                 ],

@@ -10,18 +10,21 @@ one (POST goes to the primary), and once the replica is ``max_replica_lag`` behi
 the new one (the replica is skipped). The gate holds on the replica as on the primary: a
 non-member sees nothing and may not name the organization as active (refused by
 ``core.set_caller`` on the replica), an anonymous caller is refused. A replica that is stopped is skipped
-without an error, and used again once back. ``/metrics``, read with the Prometheus client's
-parser, counts the reads the replica answered and shows whether it serves and how far behind it is.
+without an error, and used again once back. While the primary is stopped, the replica still
+answers a stranger's GET through the gate, and everything else is 503 with nothing written.
+``/metrics``, read with the Prometheus client's parser, counts the reads the replica answered and
+shows whether it serves and how far behind it is.
 
 Needs SMTA_INTEROP_BINARY, SMTA_INTEROP_DATABASE_URL (the primary's database, migrated for the
 Supabase adapter), SMTA_INTEROP_READ_DATABASE_URL (the same database on the replica),
-SMTA_INTEROP_PG_CTL, SMTA_INTEROP_REPLICA_PGDATA and SMTA_INTEROP_REPLICA_PORT; see
-bridge_common.py.
+SMTA_INTEROP_PG_CTL, SMTA_INTEROP_PGDATA and SMTA_INTEROP_PG_PORT (the primary's cluster),
+SMTA_INTEROP_REPLICA_PGDATA and SMTA_INTEROP_REPLICA_PORT; see bridge_common.py.
 """
 
 import math
 import secrets
 import signal
+import socket
 import sys
 import time
 import uuid
@@ -32,8 +35,8 @@ except ImportError as missing:
     sys.exit(f"test_bridge_read_replica.py needs prometheus_client (python3 -m pip install prometheus_client): {missing}")
 
 from bridge_common import (
-    DATABASE_URL, PG_CTL, READ_DATABASE_URL, Bridge, BridgeTestCase, Cluster, Database, SupabaseTokens, call, main,
-    require_environment)
+    DATABASE_URL, PG_CTL, PG_PORT, PGDATA, READ_DATABASE_URL, Bridge, BridgeTestCase, Cluster, Database, SupabaseTokens,
+    call, main, require_environment)
 
 REPLICA_PGDATA = "SMTA_INTEROP_REPLICA_PGDATA"
 REPLICA_PORT = "SMTA_INTEROP_REPLICA_PORT"
@@ -42,9 +45,10 @@ REPLICA_PORT = "SMTA_INTEROP_REPLICA_PORT"
 MAX_REPLICA_LAG = 4
 REPLICA_LAG = 5
 
-environment = require_environment(DATABASE_URL, READ_DATABASE_URL, PG_CTL, REPLICA_PGDATA, REPLICA_PORT)
+environment = require_environment(DATABASE_URL, READ_DATABASE_URL, PG_CTL, PGDATA, PG_PORT, REPLICA_PGDATA, REPLICA_PORT)
 primary = Database(environment[DATABASE_URL])
 replica = Database(environment[READ_DATABASE_URL])
+primary_cluster = Cluster(environment[PGDATA], environment[PG_CTL], environment[PG_PORT])
 replica_cluster = Cluster(environment[REPLICA_PGDATA], environment[PG_CTL], environment[REPLICA_PORT])
 tokens = SupabaseTokens(secrets.token_urlsafe(32))
 bridge = None
@@ -142,8 +146,9 @@ class ReadReplicaTests(BridgeTestCase):
         time.sleep(REPLICA_LAG + 0.5)
 
     def tearDown(self):
-        if not replica_cluster.running:
-            replica_cluster.start()
+        for cluster in (primary_cluster, replica_cluster):
+            if not cluster.running:
+                cluster.start()
         replica.execute("select pg_wal_replay_resume()")
 
     def name_seen_by(self, user, method="get"):
@@ -214,6 +219,57 @@ class ReadReplicaTests(BridgeTestCase):
         for turn in range(5):
             self.assertEqual(self.name_seen_by(self.bob), "While down", f"GET {turn} with the replica back")
         self.assertEqual(replica_metrics()["smta_replica_up"], 1, "the replica back is not shown serving")
+
+    def test_while_the_primary_is_down_the_replica_still_answers_reads_and_nothing_else(self):
+        self.alice.ok(self.alice.post("update_organization", {"p_id": self.organization, "p_name": "Last write"}))
+        written = time.monotonic()
+        wait_until_replayed()
+        unreachable = bridge.log_text().count("database unreachable")
+        reachable = bridge.log_text().count("database reachable")
+        primary_cluster.stop()
+        try:
+            wait_for_log("database unreachable", unreachable + 1)
+            # A stranger's GET: the replica answers, through the gate.
+            self.assertEqual(self.name_seen_by(self.bob), "Last write")
+            self.assertEqual(self.carol.ok(self.carol.get("get_organization", {"p_id": self.organization})), [])
+            anonymous = call(bridge.url, "GET", f"/rpc/get_organization?p_id={self.organization}")
+            self.assertPostgrestError(anonymous, 401, "42501")
+            # The writer's own reads need the primary, and so does every POST.
+            self.assertPostgrestError(self.alice.get("get_organization", {"p_id": self.organization}), 503, "PGRST000")
+            self.assertLess(time.monotonic() - written, REPLICA_LAG, "the writer's read came after replica_lag")
+            self.assertPostgrestError(self.bob.post("get_organization", {"p_id": self.organization}), 503, "PGRST000")
+            refused = self.alice.post("update_organization", {"p_id": self.organization, "p_name": "During the outage"})
+            self.assertPostgrestError(refused, 503, "PGRST000")
+            self.assertEqual(refused.headers.get("retry-after"), "1")
+            self.assertEqual(replica_metrics()["smta_replica_up"], 1, "the replica stopped serving with the primary")
+        finally:
+            primary_cluster.start()
+        wait_for_log("database reachable", reachable + 1, timeout=30)
+        self.assertEqual(primary.value("select name from core.organizations where id = %s", (self.organization,)),
+                         "Last write", "a write was applied during the outage")
+        self.alice.ok(self.alice.post("update_organization", {"p_id": self.organization, "p_name": "After the outage"}))
+
+    def test_a_bridge_that_never_reached_its_primary_uses_no_replica(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            nowhere = probe.getsockname()[1]
+        orphan = Bridge("never-primary", {
+            "SMTA_ADAPTER": "supabase",
+            "SMTA_DATABASE_URL": f"postgres://postgres@127.0.0.1:{nowhere}/smta",
+            "SMTA_READ_DATABASE_URL": environment[READ_DATABASE_URL],
+            "SMTA_JWT_SECRET": tokens.secret,
+            "SMTA_MAX_REPLICA_LAG": str(MAX_REPLICA_LAG),
+        }).start()
+        try:
+            orphan.wait_for_health(503)
+            # Several probes' time: the replica answers them, but there is nothing to measure it against.
+            time.sleep(3)
+            reply = call(orphan.url, "GET", f"/rpc/get_organization?p_id={self.organization}",
+                         headers={"Authorization": f"Bearer {self.bob.token}"})
+            self.assertPostgrestError(reply, 503, "PGRST000")
+            self.assertNotIn("read replica in use", orphan.log_text())
+        finally:
+            orphan.stop(signal.SIGTERM)
 
 
 if __name__ == "__main__":

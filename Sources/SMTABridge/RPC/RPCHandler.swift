@@ -50,10 +50,14 @@ struct RPCHandler: Sendable {
             }
             role = identity.role
             identity.organizationID = try activeOrganization.resolve(request.headers, identity: identity)
-            if availability.isDown {
+            // While the primary is unreachable, only a read a read replica may serve goes on.
+            let primaryIsDown = availability.isDown
+            if primaryIsDown && !(readOnly && reads.hasReplica(for: identity)) {
                 throw BridgeError.databaseUnavailable(retryAfterSeconds: 1)
             }
-            await signInBinding.bindIfNew(identity, gate: gate, logger: context.logger)
+            if !primaryIsDown {
+                await signInBinding.bindIfNew(identity, gate: gate, logger: context.logger)
+            }
             let overloads = try await catalog.overloads(of: name)
             guard !overloads.isEmpty else {
                 var unknown = BridgeError.unknownFunction(name)

@@ -49,6 +49,13 @@ final class ReadRouter: Sendable {
         stickiness.noteWrite(by: identity)
     }
 
+    /// Whether a replica would serve `identity`'s read now: one is usable and `identity` has not
+    /// written through this bridge within `replica_lag`. While the primary is unreachable, the
+    /// bridge answers such reads from the replica and every other call 503.
+    func hasReplica(for identity: Identity) -> Bool {
+        !replicas.isEmpty && !stickiness.isSticky(identity) && replicas.contains(where: \.isUsable)
+    }
+
     /// The index in ``replicas`` of the replica that should serve `identity`'s read now, taking
     /// the usable ones in turn; nil: the primary.
     private func route(for identity: Identity) -> Int? {

@@ -13,6 +13,11 @@ import SMTACore
 /// write it missed, however long the primary was idle before; and an idle primary never makes a
 /// replica that is up to date look behind (which `pg_last_xact_replay_timestamp()` would). A
 /// replica that does not answer within ``answerTimeout``, or is not in recovery, is not used.
+///
+/// While the primary is unreachable no sample is added and none expires: a replica that had
+/// replayed every position read keeps serving reads (with a lag of zero), one that had not is
+/// skipped `max_replica_lag` after the first position it missed; before the primary was ever
+/// read, no replica is used.
 struct ReplicaLagMonitor: Sendable {
     /// How often the primary and the replicas are probed.
     static let probeInterval: Duration = .seconds(1)
@@ -70,6 +75,10 @@ struct ReplicaLagMonitor: Sendable {
             found = .unreachable
         case .some(.none):
             found = .notAReplica
+        case .some(.some) where samples.isEmpty:
+            // The primary was never read: nothing to measure the replica against, so it is not
+            // trusted (it could be any age) until the primary is.
+            found = .unknown
         case .some(.some(let replayed)):
             let now = ContinuousClock.now
             let lag = samples.first { $0.position > replayed }.map { $0.at.duration(to: now) } ?? .zero
