@@ -52,14 +52,14 @@ public actor TestCluster {
         counter += 1
         let name = "test_\(counter)"
         // A template is briefly "being accessed by other users" (55006) right after its last
-        // connection closed, or while autovacuum visits it: wait that out.
-        var attempt = 0
+        // connection closed, or while autovacuum visits it (which, on a machine loaded by a
+        // build beside the suite, once took longer than 10 s): wait that out, for up to 60 s.
+        let giveUp = ContinuousClock.now + .seconds(60)
         while true {
-            attempt += 1
             do {
                 try await TestSQL.execute("create database \(name) template \(template)", on: cluster.url())
                 return cluster.url(database: name)
-            } catch let error as DatabaseError where error.sqlState == "55006" && attempt < 100 {
+            } catch let error as DatabaseError where error.sqlState == "55006" && ContinuousClock.now < giveUp {
                 try await Task.sleep(for: .milliseconds(100))
             }
         }
