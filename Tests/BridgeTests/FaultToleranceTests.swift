@@ -22,11 +22,7 @@ struct FaultToleranceTests {
             "--cold-starts", "1", "--stall-seconds", "3", "--request-timeout", "2", "--json", report,
         ]
         let executable = try InteropProgram.smtaExecutable()
-        let result = try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { try TestTools.run(executable, arguments) })
-            }
-        }
+        let result = try await TestTools.run(executable, arguments)
         print(result.output)
         #expect(result.status == 0, "smta bench faults failed:\n\(result.output)")
         let figures = try #require(

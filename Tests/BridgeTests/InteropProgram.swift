@@ -31,20 +31,13 @@ struct InteropProgram: Sendable {
     }
 
     /// Runs the program with `environment` added to this process's, plus the `smta` executable
-    /// as `SMTA_INTEROP_BINARY`, and returns its exit status and output.
-    ///
-    /// The program is waited for on a thread of its own, not on one of Swift's few cooperative
-    /// threads.
+    /// as `SMTA_INTEROP_BINARY`, and returns its exit status and output (waited for off Swift's
+    /// cooperative threads).
     func run(environment: [String: String]) async throws -> ProcessRunner.Result {
         var environment = environment
         environment["SMTA_INTEROP_BINARY"] = try Self.smtaExecutable()
         environment["PYTHONDONTWRITEBYTECODE"] = "1"
-        let arguments = ["-u", Self.folder + "/" + script]
-        return try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { [environment] in
-                continuation.resume(with: Result { try TestTools.run(TestTools.python, arguments, environment: environment) })
-            }
-        }
+        return try await TestTools.run(TestTools.python, ["-u", Self.folder + "/" + script], environment: environment)
     }
 
     /// Runs the program and records an issue, with the program's whole output, unless it passed.

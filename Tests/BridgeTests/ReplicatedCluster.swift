@@ -40,8 +40,10 @@ enum ReplicatedCluster {
                 try? FileManager.default.removeItem(atPath: cluster.dataDirectory)
             }
         }
-        try primary.create()
-        try primary.start(durable: false)
+        try await TestTools.offThePool {
+            try primary.create()
+            try primary.start(durable: false)
+        }
         // A commit waits for a standby only where synchronous_commit asks for it (remote_apply).
         try await TestSQL.execute("alter system set synchronous_standby_names = '*'", on: primary.url())
         try await TestSQL.execute("select pg_reload_conf()", on: primary.url())
@@ -50,9 +52,11 @@ enum ReplicatedCluster {
             try await Migrator(migrations: CoreSchema.migrations + SupabaseSchema.migrations).migrate(primary.url(database: name))
         }
         try await TestSQL.execute("alter database replicated_applied set synchronous_commit = remote_apply", on: primary.url())
-        let standby = try primary.makeStreamingReplica(directory: base + "-replica", port: try LocalCluster.freePort())
+        let standby = try await TestTools.offThePool {
+            try primary.makeStreamingReplica(directory: base + "-replica", port: try LocalCluster.freePort())
+        }
         replica = standby
-        try standby.start(durable: false)
+        try await TestTools.offThePool { try standby.start(durable: false) }
         try await waitUntilReplayed(primary: primary, replica: standby)
         try await body(
             Databases(

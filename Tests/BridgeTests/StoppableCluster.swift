@@ -3,6 +3,7 @@ import SMTACore
 import SMTADev
 import SMTASchema
 import SMTASupabase
+import SMTATestSupport
 
 /// A PostgreSQL cluster of one interop program's own, which the program may stop and restart:
 /// doing that to the shared test cluster would break the suites running beside it.
@@ -21,8 +22,10 @@ enum StoppableCluster {
             }
             try? FileManager.default.removeItem(atPath: folder)
         }
-        try cluster.create()
-        try cluster.start(durable: false)
+        try await TestTools.offThePool {
+            try cluster.create()
+            try cluster.start(durable: false)
+        }
         let url = cluster.url()
         try await Migrator(migrations: CoreSchema.migrations + SupabaseSchema.migrations).migrate(url)
         try await body([

@@ -12,22 +12,31 @@ public actor TestCluster {
     /// The process-wide instance.
     public static let shared = TestCluster()
 
-    private var cluster: LocalCluster?
+    /// The cluster's start, made by the first caller and awaited by every caller (the actor is
+    /// reentrant while it waits).
+    private var starting: Task<LocalCluster, any Error>?
     private var templates: [String: String] = [:]
     private var counter = 0
 
-    /// The running cluster, started on first call.
-    public func running() throws -> LocalCluster {
-        if let cluster { return cluster }
-        let folder = FileManager.default.temporaryDirectory.path + "/smta-test-\(getpid())"
-        try? FileManager.default.removeItem(atPath: folder)
-        let cluster = LocalCluster(directory: folder, port: try LocalCluster.freePort(), binaries: try PostgresBinaries.locate())
-        try cluster.create()
-        // Suites run side by side, each bridge with a pool of its own: more than the default 100.
-        try cluster.start(durable: false, maxConnections: 400)
-        TestClusterCleanup.register(cluster)
-        self.cluster = cluster
-        return cluster
+    /// The running cluster, started on first call (`initdb` and `pg_ctl` waited for off Swift's
+    /// cooperative threads).
+    public func running() async throws -> LocalCluster {
+        if starting == nil {
+            starting = Task {
+                try await TestTools.offThePool {
+                    let folder = FileManager.default.temporaryDirectory.path + "/smta-test-\(getpid())"
+                    try? FileManager.default.removeItem(atPath: folder)
+                    let cluster = LocalCluster(
+                        directory: folder, port: try LocalCluster.freePort(), binaries: try PostgresBinaries.locate())
+                    try cluster.create()
+                    // Suites run side by side, each bridge with a pool of its own: more than the default 100.
+                    try cluster.start(durable: false, maxConnections: 400)
+                    TestClusterCleanup.register(cluster)
+                    return cluster
+                }
+            }
+        }
+        return try await starting!.value
     }
 
     /// A new, empty database.
@@ -48,7 +57,7 @@ public actor TestCluster {
     }
 
     private func createDatabase(template: String) async throws -> DatabaseURL {
-        let cluster = try running()
+        let cluster = try await running()
         counter += 1
         let name = "test_\(counter)"
         // A template is briefly "being accessed by other users" (55006) right after its last

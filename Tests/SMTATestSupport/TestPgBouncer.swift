@@ -9,21 +9,27 @@ public actor TestPgBouncer {
     /// The process-wide instance.
     public static let shared = TestPgBouncer()
 
-    private var running: [Int: LocalPgBouncer] = [:]
+    /// Each pool size's start, made by the first caller and awaited by every caller.
+    private var starting: [Int: Task<LocalPgBouncer, any Error>] = [:]
 
     /// The PgBouncer pooling at most `poolSize` server connections per database, started on
-    /// first call.
+    /// first call (waited for off Swift's cooperative threads).
     public func pooling(_ poolSize: Int) async throws -> LocalPgBouncer {
-        if let bouncer = running[poolSize] { return bouncer }
-        let cluster = try await TestCluster.shared.running()
-        let folder = FileManager.default.temporaryDirectory.path + "/smta-test-pgbouncer-\(getpid())-\(poolSize)"
-        try? FileManager.default.removeItem(atPath: folder)
-        let bouncer = try LocalPgBouncer(
-            directory: folder, port: try LocalCluster.freePort(), serverPort: cluster.port, poolSize: poolSize)
-        try bouncer.start()
-        TestPgBouncerCleanup.register(bouncer)
-        running[poolSize] = bouncer
-        return bouncer
+        if let start = starting[poolSize] { return try await start.value }
+        let start = Task {
+            let cluster = try await TestCluster.shared.running()
+            return try await TestTools.offThePool {
+                let folder = FileManager.default.temporaryDirectory.path + "/smta-test-pgbouncer-\(getpid())-\(poolSize)"
+                try? FileManager.default.removeItem(atPath: folder)
+                let bouncer = try LocalPgBouncer(
+                    directory: folder, port: try LocalCluster.freePort(), serverPort: cluster.port, poolSize: poolSize)
+                try bouncer.start()
+                TestPgBouncerCleanup.register(bouncer)
+                return bouncer
+            }
+        }
+        starting[poolSize] = start
+        return try await start.value
     }
 
     /// `url`, a database of the shared cluster, reached through the PgBouncer pooling at most

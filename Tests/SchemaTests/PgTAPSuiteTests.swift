@@ -23,13 +23,13 @@ struct PgTAPSuiteTests {
             "-h", url.host ?? "127.0.0.1", "-p", String(url.port), "-U", url.username, "-d", url.database,
         ]
         for support in ["support/setup.sql", "support/identity_\(adapter).sql"] {
-            let result = try TestTools.run(
+            let result = try await TestTools.run(
                 "psql", connection + ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-f", Self.sqlFolder + "/" + support])
             try #require(result.status == 0, "loading \(support) failed:\n\(result.output)")
         }
         let files = try testFiles(in: "common") + testFiles(in: adapter)
         try #require(!files.isEmpty, "no pgTAP files found in \(Self.sqlFolder)")
-        let result = try TestTools.run(
+        let result = try await TestTools.run(
             "pg_prove", connection + ["--failures", "--comments"] + files,
             environment: [
                 "PGOPTIONS": "-c client_min_messages=warning",
