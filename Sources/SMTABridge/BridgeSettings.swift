@@ -154,7 +154,7 @@ public struct BridgeSettings: Sendable {
         corsOrigins = configuration.list(.corsOrigins)
         allowsAnonymousUsers = try configuration.boolean(.allowAnonymousUsers, default: false)
         idempotencyWindow = .seconds(try configuration.integer(.idempotencyWindow, in: 1...2_592_000, default: 86400))
-        let defaultDrain = Double(requestTimeout.components.seconds) + Double(requestTimeout.components.attoseconds) / 1e18 + 5
+        let defaultDrain = requestTimeout.inSeconds + 5
         drainTimeout = .milliseconds(Int64(try configuration.number(.drainTimeout, in: 0.1...3600, default: defaultDrain) * 1000))
         scimRateLimit = try configuration.integer(.scimRateLimit, in: 1...10_000, default: scimRateLimit)
         if let claim = configuration[.organizationClaim]?.trimmingCharacters(in: .whitespaces), !claim.isEmpty {
@@ -176,10 +176,7 @@ public struct BridgeSettings: Sendable {
         }
         maxReplicaLag = .milliseconds(Int64(try configuration.number(.maxReplicaLag, in: 0.1...3600, default: 5) * 1000))
         let defaultStickiness = maxReplicaLag + ReplicaLagMonitor.stickinessMargin
-        let stickinessParts = defaultStickiness.components
-        replicaLag = .milliseconds(Int64(try configuration.number(
-            .replicaLag, in: 0...3600,
-            default: Double(stickinessParts.seconds) + Double(stickinessParts.attoseconds) / 1e18) * 1000))
+        replicaLag = .milliseconds(Int64(try configuration.number(.replicaLag, in: 0...3600, default: defaultStickiness.inSeconds) * 1000))
         for origin in corsOrigins {
             guard let url = URL(string: origin), let scheme = url.scheme, ["http", "https"].contains(scheme.lowercased()),
                 url.host != nil, url.path.isEmpty || url.path == "/", url.query == nil

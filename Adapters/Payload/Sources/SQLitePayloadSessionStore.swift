@@ -53,8 +53,7 @@ public struct SQLitePayloadSessionStore: PayloadSessionStore {
         var configuration = GRDB.Configuration()
         configuration.readonly = true
         configuration.maximumReaderCount = readers
-        let timeout = busyTimeout.components
-        configuration.busyMode = .timeout(Double(timeout.seconds) + Double(timeout.attoseconds) / 1e18)
+        configuration.busyMode = .timeout(busyTimeout.inSeconds)
         configuration.label = "smta.payload.sessions"
         let file = FileIdentity(path: path)
         self.path = path

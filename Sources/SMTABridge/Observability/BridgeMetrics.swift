@@ -151,14 +151,9 @@ final class BridgeMetrics: Sendable {
         databaseUp.set(Int64(databaseIsUp ? 1 : 0))
         for replica in replicas {
             replica.series.up.set(Int64(replica.isUsable ? 1 : 0))
-            replica.series.lag.set(replica.lag.map(Self.seconds) ?? .nan)
+            replica.series.lag.set(replica.lag?.inSeconds ?? .nan)
         }
         return registry.emitToBuffer()
-    }
-
-    /// `duration` in seconds.
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// `badSignature` → `bad_signature`: Prometheus label values in the house style of metric

@@ -22,7 +22,7 @@ final class SCIMRateLimiter: Sendable {
         buckets.withLockedValue { buckets in
             var bucket = buckets[token] ?? (tokens: burst, at: now)
             let elapsed = bucket.at.duration(to: now)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.inSeconds
             bucket.tokens = min(burst, bucket.tokens + max(0, seconds) * perSecond)
             bucket.at = now
             defer {

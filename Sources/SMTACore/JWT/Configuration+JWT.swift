@@ -19,8 +19,7 @@ extension Configuration {
     /// - Parameter defaultValue: the platform's own leeway, used when the key is unset.
     /// - Throws: ``ConfigurationError`` when the value is not a number from 0 to 300.
     public func tokenClock(default defaultValue: Duration) throws(ConfigurationError) -> TokenClock {
-        let parts = defaultValue.components
-        let seconds = try number(.jwtLeeway, in: 0...300, default: Double(parts.seconds) + Double(parts.attoseconds) / 1e18)
+        let seconds = try number(.jwtLeeway, in: 0...300, default: defaultValue.inSeconds)
         return TokenClock(leeway: .milliseconds(Int64((seconds * 1000).rounded())))
     }
 
@@ -28,9 +27,7 @@ extension Configuration {
     /// - Parameter defaultValue: used when the key is unset.
     /// - Throws: ``ConfigurationError`` when the value is not a number from 1 to 86400.
     public func jwksRefreshInterval(default defaultValue: Duration) throws(ConfigurationError) -> Duration {
-        let parts = defaultValue.components
-        let seconds = try number(
-            .jwksRefreshInterval, in: 1...86400, default: Double(parts.seconds) + Double(parts.attoseconds) / 1e18)
+        let seconds = try number(.jwksRefreshInterval, in: 1...86400, default: defaultValue.inSeconds)
         return .milliseconds(Int64((seconds * 1000).rounded()))
     }
 

@@ -27,7 +27,7 @@ public struct JWKSEndpoint: JWKSSource {
     /// Fetches the document; only a 200 answer counts.
     public func fetchJWKS() async throws -> Data {
         var request = URLRequest(url: url)
-        request.timeoutInterval = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        request.timeoutInterval = timeout.inSeconds
         request.setValue("application/json", forHTTPHeaderField: "Accept")
         let (data, response) = try await URLSession.shared.data(for: request)
         let status = (response as? HTTPURLResponse)?.statusCode

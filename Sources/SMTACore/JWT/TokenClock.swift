@@ -10,8 +10,7 @@ public struct TokenClock: Sendable, Hashable {
     }
 
     private var leewaySeconds: Double {
-        let parts = leeway.components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+        leeway.inSeconds
     }
 
     /// Checks the claims present; a missing claim passes (callers that require one check that

@@ -18,7 +18,7 @@ enum Throughput {
                 try await group.waitForAll()
             }
             let elapsed = start.duration(to: .now)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = elapsed.inSeconds
             rates.append(Double(count) / seconds)
         }
         return rates.sorted()[rates.count / 2]

@@ -67,8 +67,7 @@ enum HTTPProbe {
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = start.duration(to: .now)
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        start.duration(to: .now).inSeconds
     }
 
     /// The client's own limit passed.

@@ -62,7 +62,7 @@ struct EventLoopClientFloor: Sendable {
             latencies += try await run.get()
         }
         let elapsed = start.duration(to: .now)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         return LoadTools.Figures(perSecond: Double(latencies.count) / seconds, latencies: latencies)
     }
 
