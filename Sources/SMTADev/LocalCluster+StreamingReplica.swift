@@ -16,7 +16,7 @@ extension LocalCluster {
             basebackupPath(),
             ["-D", directory, "-h", "127.0.0.1", "-p", "\(self.port)", "-U", "postgres", "-R", "-X", "stream",
              "-c", "fast", "--no-sync"],
-            as: Self.systemUser)
+            as: SystemUser.name)
         return LocalCluster(directory: directory, port: port, binaries: binaries)
     }
 

@@ -13,8 +13,6 @@ public struct LocalCluster: Sendable {
     public let port: Int
     let binaries: PostgresBinaries
 
-    static let systemUser = "postgres"
-
     /// A cluster in `directory` (created by ``create()`` when absent) listening on `port`.
     public init(directory: String, port: Int, binaries: PostgresBinaries) {
         self.dataDirectory = directory
@@ -37,11 +35,11 @@ public struct LocalCluster: Sendable {
     public func create() throws {
         let fileManager = FileManager.default
         try fileManager.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        try giveToSystemUser(dataDirectory)
+        try SystemUser.give(dataDirectory, purpose: "to own the cluster")
         try ProcessRunner.run(
             binaries.path("initdb"),
             ["-D", dataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions"],
-            as: Self.systemUser)
+            as: SystemUser.name)
     }
 
     /// Starts the server and waits until it accepts connections.
@@ -55,12 +53,12 @@ public struct LocalCluster: Sendable {
         try ProcessRunner.run(
             binaries.path("pg_ctl"),
             ["-D", dataDirectory, "-l", dataDirectory + "/server.log", "-o", options, "-w", "-t", "60", "start"],
-            as: Self.systemUser)
+            as: SystemUser.name)
     }
 
     /// Whether the server is running.
     public var isRunning: Bool {
-        (try? ProcessRunner.run(binaries.path("pg_ctl"), ["-D", dataDirectory, "status"], as: Self.systemUser)) != nil
+        (try? ProcessRunner.run(binaries.path("pg_ctl"), ["-D", dataDirectory, "status"], as: SystemUser.name)) != nil
     }
 
     /// Stops the server. `immediate` skips the shutdown checkpoint (for throwaway clusters).
@@ -68,20 +66,7 @@ public struct LocalCluster: Sendable {
         try ProcessRunner.run(
             binaries.path("pg_ctl"),
             ["-D", dataDirectory, "-m", immediate ? "immediate" : "fast", "-w", "stop"],
-            as: Self.systemUser)
-    }
-
-    /// Makes `path` belong to the `postgres` system user when running as root.
-    private func giveToSystemUser(_ path: String) throws {
-        guard geteuid() == 0 else { return }
-        guard let account = getpwnam(Self.systemUser) else {
-            throw ProcessRunner.Failure(
-                command: "chown", status: 1,
-                output: "running as root needs a '\(Self.systemUser)' system user to own the cluster (it comes with Debian's postgresql package)")
-        }
-        guard chown(path, account.pointee.pw_uid, account.pointee.pw_gid) == 0 else {
-            throw ProcessRunner.Failure(command: "chown", status: errno, output: "cannot give \(path) to \(Self.systemUser)")
-        }
+            as: SystemUser.name)
     }
 
     /// A free TCP port on 127.0.0.1, asked from the kernel.

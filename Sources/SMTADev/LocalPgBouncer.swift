@@ -18,7 +18,6 @@ public struct LocalPgBouncer: Sendable {
     private let serverPort: Int
     private let executable: String
 
-    private static let systemUser = "postgres"
 
     /// A PgBouncer in `directory` (created by ``start()``) listening on `port`, pooling at most
     /// `poolSize` server connections per database of the cluster listening on `serverPort`.
@@ -67,9 +66,9 @@ public struct LocalPgBouncer: Sendable {
         let fileManager = FileManager.default
         try fileManager.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try configuration.write(toFile: directory + "/pgbouncer.ini", atomically: true, encoding: .utf8)
-        try giveToSystemUser(directory)
-        try giveToSystemUser(directory + "/pgbouncer.ini")
-        try ProcessRunner.run(executable, ["-d", directory + "/pgbouncer.ini"], as: geteuid() == 0 ? Self.systemUser : nil)
+        try SystemUser.give(directory, purpose: "to run PgBouncer")
+        try SystemUser.give(directory + "/pgbouncer.ini", purpose: "to run PgBouncer")
+        try ProcessRunner.run(executable, ["-d", directory + "/pgbouncer.ini"], as: geteuid() == 0 ? SystemUser.name : nil)
         let deadline = ContinuousClock.now + .seconds(10)
         while LocalCluster.isFree(port: port) {
             guard ContinuousClock.now < deadline else {
@@ -102,18 +101,5 @@ public struct LocalPgBouncer: Sendable {
             }
         }
         throw ProcessRunner.Failure(command: "pgbouncer", status: 127, output: "no pgbouncer found: apt-get install pgbouncer")
-    }
-
-    /// Makes `path` belong to the `postgres` system user when running as root.
-    private func giveToSystemUser(_ path: String) throws {
-        guard geteuid() == 0 else { return }
-        guard let account = getpwnam(Self.systemUser) else {
-            throw ProcessRunner.Failure(
-                command: "chown", status: 1,
-                output: "running as root needs a '\(Self.systemUser)' system user to run PgBouncer (it comes with Debian's postgresql package)")
-        }
-        guard chown(path, account.pointee.pw_uid, account.pointee.pw_gid) == 0 else {
-            throw ProcessRunner.Failure(command: "chown", status: errno, output: "cannot give \(path) to \(Self.systemUser)")
-        }
     }
 }
