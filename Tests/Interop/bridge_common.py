@@ -225,6 +225,21 @@ class Bridge:
             shutil.rmtree(bridge.folder, ignore_errors=True)
 
 
+def stop_cleanly(bridges, minted, expect_running=True):
+    """A tearDownModule's checks: stops each of ``bridges`` with SIGTERM and fails unless it exits 0
+    and no token of ``minted`` has its payload or signature in the bridge's log. With
+    ``expect_running`` a bridge that had already exited fails too; without, it is only searched."""
+    for bridge in bridges:
+        if bridge.running or expect_running:
+            status = bridge.stop(signal.SIGTERM)
+            if status != 0:
+                raise AssertionError(f"smta serve ({bridge.name}) exited with status {status} on SIGTERM")
+        log = bridge.log_text()
+        for token in minted:
+            if any(part and part in log for part in token.split(".")[1:]):
+                raise AssertionError(f"the log of bridge {bridge.name} contains a credential")
+
+
 # ---------------------------------------------------------------------------------------------
 # A cluster a program may stop and restart
 # ---------------------------------------------------------------------------------------------

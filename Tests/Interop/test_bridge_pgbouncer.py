@@ -35,7 +35,7 @@ import psycopg
 
 from bridge_common import (
     BINARY, DATABASE_URL, Bridge, BridgeTestCase, Database, SlowInserts, StatementTimeoutChecks, SupabaseTokens, call,
-    main, require_environment)
+    main, require_environment, stop_cleanly)
 
 PGBOUNCER_URL = "SMTA_INTEROP_PGBOUNCER_URL"
 PGBOUNCER_EMPTY = "SMTA_INTEROP_PGBOUNCER_EMPTY"
@@ -51,15 +51,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    for bridge in Bridge.started:
-        if bridge.running:
-            status = bridge.stop(signal.SIGTERM)
-            if status != 0:
-                raise AssertionError(f"smta serve ({bridge.name}) exited with status {status} on SIGTERM")
-        log = bridge.log_text()
-        for token in tokens.minted:
-            if any(part and part in log for part in token.split(".")[1:]):
-                raise AssertionError(f"the log of bridge {bridge.name} contains a credential")
+    stop_cleanly(Bridge.started, tokens.minted, expect_running=False)
 
 
 def pooled_bridge(name, **settings):

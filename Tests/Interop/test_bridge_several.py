@@ -37,7 +37,7 @@ import uuid
 
 from bridge_common import (
     BINARY, DATABASE_URL, Bridge, BridgeTestCase, Database, SigningKey, SupabaseTokens, auth_collection_ddl, call, main,
-    payload_timestamp, payload_token, require_environment)
+    payload_timestamp, payload_token, require_environment, stop_cleanly)
 
 import stripe
 
@@ -129,14 +129,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    for bridge in bridges:
-        status = bridge.stop(signal.SIGTERM)
-        if status != 0:
-            raise AssertionError(f"{bridge.name} exited with status {status} on SIGTERM")
-        log = bridge.log_text()
-        for token in tokens.minted:
-            if token.split(".")[2] in log:
-                raise AssertionError(f"{bridge.name}'s log contains a credential")
+    stop_cleanly(bridges, tokens.minted)
     jwks.httpd.shutdown()
 
 
