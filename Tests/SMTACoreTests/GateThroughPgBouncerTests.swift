@@ -60,24 +60,41 @@ struct GateThroughPgBouncerTests {
         #expect(answers.allSatisfy { $0 == "[]" })
     }
 
-    @Test("statement_timeout through the pooler: a call running past it is cancelled (57014) and the connection serves on")
-    func statementTimeoutThroughThePooler() async throws {
+    /// Runs `body` with a pool of one connection through PgBouncer, a gate over it whose
+    /// transactions time out after 300 ms, one over the same pool with ``patientRoute`` (for the
+    /// calls that check the connection serves on), and a signed-in caller.
+    static func withTimeouts(
+        _ body: @Sendable (_ impatient: Gate, _ patient: Gate, _ pool: RenewablePool, _ identity: Identity) async throws -> Void
+    ) async throws {
         let direct = try await TestCluster.shared.database(migrated: Self.migrations)
         let pooled = try await TestPgBouncer.shared.url(for: direct, poolSize: 1)
         let identity = GateTests.supabaseIdentity(UUID(), email: "ada@example.com")
         try await Self.withPool(pooled, size: 1) { pool in
-            let gate = Gate(pool: pool, route: .transactionPooler(statementTimeout: .milliseconds(300)))
-            let started = ContinuousClock.now
-            let failure = await #expect(throws: DatabaseError.self) {
-                try await gate.call("select pg_catalog.to_json(pg_catalog.pg_sleep(30))", arguments: "{}", as: identity)
+            try await body(
+                Gate(pool: pool, route: .transactionPooler(statementTimeout: .milliseconds(300))),
+                Gate(pool: pool, route: Self.patientRoute), pool, identity)
+        }
+    }
+
+    /// Expects `work`, which sleeps 30 s in PostgreSQL, to fail with `57014` (cancelled by the
+    /// 300 ms timeout) far sooner than its sleep would end, however loaded the machine; returns
+    /// the error.
+    static func expectCancelled(_ work: () async throws -> Void) async -> DatabaseError? {
+        let started = ContinuousClock.now
+        let failure = await #expect(throws: DatabaseError.self) { try await work() }
+        #expect(failure?.sqlState == "57014")
+        #expect(ContinuousClock.now - started < .seconds(15))
+        return failure
+    }
+
+    @Test("statement_timeout through the pooler: a call running past it is cancelled (57014) and the connection serves on")
+    func statementTimeoutThroughThePooler() async throws {
+        try await Self.withTimeouts { gate, patient, pool, identity in
+            let failure = await Self.expectCancelled {
+                _ = try await gate.call("select pg_catalog.to_json(pg_catalog.pg_sleep(30))", arguments: "{}", as: identity)
             }
-            #expect(failure?.sqlState == "57014")
             #expect(failure?.mayHaveRun == false)
-            // Cancelled, not run out: far sooner than the 30 s sleep, however loaded the machine.
-            #expect(ContinuousClock.now - started < .seconds(15))
-            // The same pooled connection serves on; the follow-up call gets a generous timeout of
-            // its own, so a loaded machine cannot make it the one that times out.
-            let patient = Gate(pool: pool, route: Self.patientRoute)
+            // The same pooled connection serves on.
             let answer = try await patient.call(Self.statement, arguments: "{}", as: identity, readOnly: true)
             #expect(answer.map { String(buffer: $0) } == "[]")
             // The timeout was the transaction's own: the server session's setting is unchanged.
@@ -90,18 +107,10 @@ struct GateThroughPgBouncerTests {
 
     @Test("Gate.transaction through the pooler: the timeout set with the caller bounds the transaction's statements")
     func transactionTimeoutThroughThePooler() async throws {
-        let direct = try await TestCluster.shared.database(migrated: Self.migrations)
-        let pooled = try await TestPgBouncer.shared.url(for: direct, poolSize: 1)
-        let identity = GateTests.supabaseIdentity(UUID(), email: "ada@example.com")
-        try await Self.withPool(pooled, size: 1) { pool in
-            let gate = Gate(pool: pool, route: .transactionPooler(statementTimeout: .milliseconds(300)))
-            let started = ContinuousClock.now
-            let failure = await #expect(throws: DatabaseError.self) {
-                try await gate.transaction(as: identity) { try await $0.query("select pg_catalog.pg_sleep(30)") }
+        try await Self.withTimeouts { gate, patient, _, identity in
+            _ = await Self.expectCancelled {
+                _ = try await gate.transaction(as: identity) { try await $0.query("select pg_catalog.pg_sleep(30)") }
             }
-            #expect(failure?.sqlState == "57014")
-            #expect(ContinuousClock.now - started < .seconds(15))
-            let patient = Gate(pool: pool, route: Self.patientRoute)
             let role = try await patient.transaction(as: identity) { try await $0.rows("select current_user::text", as: String.self) }
             #expect(role == ["authenticated"])
         }
