@@ -26,6 +26,9 @@ import SMTASupabase
 ///   the two joined (``EventLoopBridgeFloor``): the SwiftNIO pipeline answering each request
 ///   with the statement's result, sent on a connection of its own event loop — the least any
 ///   bridge answering this call could cost;
+/// - **the bridge's own stacks joined** (``HummingbirdBridgeFloor``): Hummingbird answering the
+///   route with the statement's result through `Gate` and a pool of its own, for a fixed caller
+///   — the bridge less its own work, which the report gives as the difference;
 /// - **pgbench** (libpq) sending (a) that statement and (b) the four-statement transaction a
 ///   client would write by hand (BEGIN; the role and claim settings; the call; COMMIT).
 ///
@@ -215,6 +218,15 @@ struct BridgeBenchmark: AsyncParsableCommand {
             await eventLoopBridgeFloor.close()
             throw LoadTools.BenchmarkFailure("the event-loop bridge floor answered \(answered.status) \(answered.body), not the bridge's body")
         }
+        let hummingbirdBridgeFloor = try await HummingbirdBridgeFloor.start(
+            path: path, url: url, identity: Identity(userID: userID, email: "bench@example.com", role: .authenticated, claimsJSON: claims, source: "supabase"),
+            statement: statement, clients: clients)
+        let joined = await HTTPProbe.send(.GET, port: hummingbirdBridgeFloor.port, path: path, headers: [], limit: .seconds(5))
+        guard joined.status == 200, joined.body == body.body else {
+            await hummingbirdBridgeFloor.close()
+            await eventLoopBridgeFloor.close()
+            throw LoadTools.BenchmarkFailure("the Hummingbird bridge floor answered \(joined.status) \(joined.body), not the bridge's body")
+        }
         var loads = [
             Load(name: "HTTP floor: Hummingbird, fixed body") {
                 try await offLoop { try LoadTools.wrk(url: "http://127.0.0.1:\(floor.port)\(path)", header: header, connections: clients, seconds: seconds) }
@@ -240,6 +252,11 @@ struct BridgeBenchmark: AsyncParsableCommand {
             Load(name: "bridge floor: SwiftNIO + futures, joined") {
                 try await offLoop {
                     try LoadTools.wrk(url: "http://127.0.0.1:\(eventLoopBridgeFloor.port)\(path)", header: header, connections: clients, seconds: seconds)
+                }
+            },
+            Load(name: "bridge floor: Hummingbird + Gate, joined") {
+                try await offLoop {
+                    try LoadTools.wrk(url: "http://127.0.0.1:\(hummingbirdBridgeFloor.port)\(path)", header: header, connections: clients, seconds: seconds)
                 }
             },
         ]
@@ -272,6 +289,7 @@ struct BridgeBenchmark: AsyncParsableCommand {
         await clientFloor.close()
         await eventLoopClientFloor.close()
         await eventLoopBridgeFloor.close()
+        await hummingbirdBridgeFloor.close()
         let rows = zip(loads, runs).map { ($0.name, Self.median($1)) }
         let report = BridgeBenchmarkReport(
             clients: clients, seconds: seconds, rounds: rounds, rows: rows,

@@ -16,7 +16,7 @@ struct BridgeBenchmarkReport {
     /// Each load's medians, in the order run: the HTTP floor, the bridge, the Swift client floor,
     /// pgbench's statement, pgbench's transaction, the event-loop client floor (PostgresNIO's
     /// futures), the event-loop HTTP floor (SwiftNIO alone), the event-loop bridge floor (the two
-    /// joined).
+    /// joined), the Hummingbird bridge floor (Hummingbird and the Gate joined).
     let rows: [(name: String, measured: BridgeBenchmark.Measured)]
     let curve: [CurvePoint]
 
@@ -27,6 +27,7 @@ struct BridgeBenchmarkReport {
     private var eventLoopClientFloor: BridgeBenchmark.Measured { rows[5].measured }
     private var nioFloor: BridgeBenchmark.Measured { rows[6].measured }
     private var eventLoopBridgeFloor: BridgeBenchmark.Measured { rows[7].measured }
+    private var hummingbirdBridgeFloor: BridgeBenchmark.Measured { rows[8].measured }
 
     /// The bridge's CPU per request over the HTTP floor's.
     var cpuOverHTTPFloor: Double { bridge.ownMicros / httpFloor.ownMicros }
@@ -64,6 +65,9 @@ struct BridgeBenchmarkReport {
         lines.append(
             "Joined on the event loop: \(Self.format(eventLoopBridgeFloor.ownMicros, 0, 0)) µs (\(Self.format(eventLoopBridgeFloor.ownMicros / httpFloor.ownMicros, 0, 2)) × the HTTP floor), "
                 + "\(Self.format(eventLoopBridgeFloor.figures.perSecond / pgbench.figures.perSecond, 0, 2)) × pgbench's throughput, p99 \(Self.format(eventLoopBridgeFloor.figures.p99, 0, 2)) ms")
+        lines.append(
+            "Joined on Hummingbird and the Gate: \(Self.format(hummingbirdBridgeFloor.ownMicros, 0, 0)) µs (\(Self.format(hummingbirdBridgeFloor.ownMicros / httpFloor.ownMicros, 0, 2)) × the HTTP floor); "
+                + "the bridge's own work on that path: \(Self.format(bridge.ownMicros - hummingbirdBridgeFloor.ownMicros, 0, 0)) µs")
         if let bridgePostgres = bridge.postgresMicros, let directPostgres = pgbench.postgresMicros {
             lines.append(
                 "PostgreSQL CPU per call: \(Self.format(bridgePostgres, 0, 0)) µs under the bridge, \(Self.format(directPostgres, 0, 0)) µs under pgbench")

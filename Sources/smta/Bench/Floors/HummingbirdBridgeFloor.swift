@@ -1,0 +1,50 @@
+import Hummingbird
+import Logging
+import SMTACore
+
+/// The bridge's two stacks joined with none of its own work: Hummingbird answering the route
+/// with `core.gate_call`'s result, sent through SMTACore's `Gate` over a pool of its own, for
+/// a fixed caller.
+///
+/// What the bridge costs beneath its own work (the credential, the catalog, the arguments, the
+/// result's shape, the deadline, metrics and the log line): the bridge's CPU per request less
+/// this floor's is what SMTA's request path adds on Hummingbird's.
+struct HummingbirdBridgeFloor: Sendable {
+    let port: Int
+    private let server: Task<Void, any Error>
+    private let pool: Task<Void, Never>
+
+    /// Starts the floor on a free loopback port with a pool of `clients` connections.
+    static func start(path: String, url: DatabaseURL, identity: Identity, statement: String, clients: Int) async throws -> HummingbirdBridgeFloor {
+        var logger = Logger(label: "smta.bench.hummingbird-bridge-floor")
+        logger.logLevel = .critical
+        let connections = RenewablePool(configuration: try url.connectionConfiguration(), size: clients, logger: logger)
+        let pool = Task { await connections.run() }
+        let gate = Gate(pool: connections, logger: logger)
+        let router = Router(context: BasicRequestContext.self)
+        router.get(RouterPath(path)) { _, _ in
+            guard let body = try? await gate.call(statement, arguments: "{}", as: identity, readOnly: true) else {
+                return Response(status: .internalServerError)
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: body))
+        }
+        let listening = AsyncStream<Int>.makeStream()
+        let app = Application(
+            router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in listening.continuation.yield(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        let server = Task { try await app.runService(gracefulShutdownSignals: []) }
+        for await port in listening.stream {
+            return HummingbirdBridgeFloor(port: port, server: server, pool: pool)
+        }
+        pool.cancel()
+        throw LoadTools.BenchmarkFailure("the Hummingbird bridge floor did not start: \(String(describing: await server.result))")
+    }
+
+    /// Stops the server and closes the pool.
+    func close() async {
+        server.cancel()
+        pool.cancel()
+        await pool.value
+    }
+}
