@@ -75,7 +75,9 @@ public struct Bridge: Sendable {
 
         let pool = RenewablePool(configuration: poolConfiguration, size: settings.poolSize, logger: logger)
         let metrics = BridgeMetrics(adapter: adapter.name, poolSize: settings.poolSize)
-        let availability = DatabaseAvailability(configuration: probeConfiguration, metrics: metrics, logger: logger) { downFor in
+        let availability = DatabaseAvailability(
+            configuration: probeConfiguration, metrics: metrics, logger: logger, answeredSince: { pool.answered(since: $0) }
+        ) { downFor in
             // After an outage every pooled connection is dead or about to be: renewed, the pool
             // opens fresh ones at once. A shorter loss (a terminated backend) leaves the pool,
             // whose other connections still serve, alone.

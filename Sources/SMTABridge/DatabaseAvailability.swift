@@ -1,5 +1,6 @@
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
 import PostgresNIO
 import ServiceLifecycle
 import SMTACore
@@ -15,6 +16,13 @@ import SMTACore
 /// by ``answerTimeout`` too; a request that meets a lost connection marks it down as well, and the
 /// next successful check (within ``probeInterval`` then) marks it up again. Until the first connection opens the database counts
 /// as down, so a bridge started before its database answers 503 rather than waiting on the pool.
+///
+/// A check can also go unanswered because this process is too busy to read the answer in time
+/// (its event loops flooded by requests): then the pool's own calls, sent after the check, keep
+/// being answered. So a check that times out while the pool has had an answer since the check
+/// was sent (`answeredSince`) does not mark the database down: the watch connection, which the
+/// timeout closed, is reopened instead. A stalled database or network answers nothing after the
+/// check either, and is marked down as before.
 ///
 /// Reading the state takes a lock, not an actor hop: every request reads it.
 final class DatabaseAvailability: Service {
@@ -38,17 +46,26 @@ final class DatabaseAvailability: Service {
     private let logger: Logger
     private let current = NIOLockedValueBox<State>(.down(since: .now))
     private let onReturn: @Sendable (_ downFor: Duration) -> Void
+    private let answeredSince: @Sendable (NIODeadline) -> Bool
+    private let check: PostgresQuery
 
     /// Creates the monitor; the database counts as down until ``run()`` first reaches it. Each
     /// later transition from reachable to unreachable is counted in `metrics`.
-    /// - Parameter onReturn: called when the database is reached after being unreachable (at
-    ///   start-up too), with how long it was, before requests see it reachable.
+    /// - Parameters:
+    ///   - check: the statement each check runs (`select 1`).
+    ///   - answeredSince: whether the pool's calls were answered by the database at or after an
+    ///     instant (`RenewablePool.answered(since:)`); none by default.
+    ///   - onReturn: called when the database is reached after being unreachable (at start-up
+    ///     too), with how long it was, before requests see it reachable.
     init(
         configuration: PostgresConnection.Configuration, checkInterval: Duration = .seconds(1),
-        probeInterval: Duration = .milliseconds(250), answerTimeout: Duration = .seconds(2), metrics: BridgeMetrics,
-        logger: Logger, onReturn: @escaping @Sendable (_ downFor: Duration) -> Void = { _ in }
+        probeInterval: Duration = .milliseconds(250), answerTimeout: Duration = .seconds(2), check: PostgresQuery = "select 1",
+        metrics: BridgeMetrics, logger: Logger, answeredSince: @escaping @Sendable (NIODeadline) -> Bool = { _ in false },
+        onReturn: @escaping @Sendable (_ downFor: Duration) -> Void = { _ in }
     ) {
         self.onReturn = onReturn
+        self.answeredSince = answeredSince
+        self.check = check
         self.configuration = configuration
         self.metrics = metrics
         self.checkInterval = checkInterval
@@ -99,25 +116,36 @@ final class DatabaseAvailability: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
+                let attempt = NIODeadline.now()
                 guard let connection = await self.connect() else {
+                    // Reopening after a check given up under load: down unless the pool's
+                    // calls are still answered.
+                    if !self.isDown && !self.answeredSince(attempt) {
+                        self.reportUnreachable(
+                            DatabaseError(sqlState: nil, message: "the watch connection could not be reopened within \(self.answerTimeout)"))
+                    }
                     try? await Task.sleep(for: self.probeInterval)
                     continue
                 }
                 self.markReachable()
-                let shuttingDown = NIOLockedValueBox(false)
+                // While a check runs, its outcome says what a close means (a lost connection
+                // fails it; a check given up closes the connection itself); at shutdown, nothing.
+                let closeIsJudged = NIOLockedValueBox(false)
                 connection.closeFuture.whenComplete { _ in
-                    if !shuttingDown.withLockedValue({ $0 }) {
+                    if !closeIsJudged.withLockedValue({ $0 }) {
                         self.reportUnreachable(DatabaseError(sqlState: nil, message: "the server closed the watch connection"))
                     }
                 }
                 // Until the checks fail or the server closes the connection, whichever comes
                 // first: a closed connection is replaced at once, not at the next check.
                 await withTaskGroup(of: Void.self) { group in
-                    group.addTask { await self.watch(connection) }
+                    group.addTask { await self.watch(connection, closeIsJudged: closeIsJudged) }
                     group.addTask { _ = try? await connection.closeFuture.get() }
                     await group.next()
                     group.cancelAll()
-                    shuttingDown.withLockedValue { $0 = Task.isCancelled }
+                    if Task.isCancelled {
+                        closeIsJudged.withLockedValue { $0 = true }
+                    }
                     try? await connection.close()
                 }
             }
@@ -125,8 +153,10 @@ final class DatabaseAvailability: Service {
     }
 
     /// Checks `connection` until it fails, stalls or the task is cancelled; each answered check
-    /// marks the database reachable (a request may have marked it down meanwhile).
-    private func watch(_ connection: PostgresConnection) async {
+    /// marks the database reachable (a request may have marked it down meanwhile). A check given
+    /// up while the pool's calls were answered returns without marking anything: the caller
+    /// opens a new watch connection.
+    private func watch(_ connection: PostgresConnection, closeIsJudged: NIOLockedValueBox<Bool>) async {
         while !Task.isCancelled {
             do {
                 // While a request has marked it down, check sooner: the connection it lost may
@@ -135,10 +165,12 @@ final class DatabaseAvailability: Service {
             } catch {
                 return
             }
-            let logger = logger
+            let (logger, check) = (logger, check)
+            closeIsJudged.withLockedValue { $0 = true }
+            let sent = NIODeadline.now()
             let failure: DatabaseError? = await Deadline.run(within: answerTimeout) {
                 do {
-                    _ = try await connection.guardedQuery("select 1", logger: logger)
+                    _ = try await connection.guardedQuery(check, logger: logger)
                     return nil
                 } catch {
                     return DatabaseError(error)
@@ -148,7 +180,18 @@ final class DatabaseAvailability: Service {
                 return
             }
             if let failure {
+                if failure.isTimeout && answeredSince(sent) {
+                    logger.notice(
+                        "the database check got no answer within \(answerTimeout), but the pool's calls sent after it did: this process is too busy to read the check in time; the database stays up and the watch reconnects")
+                    return
+                }
                 reportUnreachable(failure.isTimeout ? DatabaseError(sqlState: nil, message: "no answer to the check within \(answerTimeout)") : failure)
+                return
+            }
+            closeIsJudged.withLockedValue { $0 = false }
+            if connection.isClosed {
+                // Closed between the answer and now: the close handler saw it as judged.
+                reportUnreachable(DatabaseError(sqlState: nil, message: "the server closed the watch connection"))
                 return
             }
             markReachable()

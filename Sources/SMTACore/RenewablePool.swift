@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import PostgresNIO
+import Synchronization
 
 /// The bridge's pool of PostgreSQL connections: at most `size` of them, opened on demand and kept
 /// open, with no timer of any kind per call; renewed whole when the database comes back from an
@@ -68,6 +69,9 @@ public final class RenewablePool: Sendable {
     private let size: Int
     private let logger: Logger
     private let state = NIOLockedValueBox(State())
+    /// When a leased connection last came back open from work that succeeded (uptime
+    /// nanoseconds; 0 before the first), for ``answered(since:)``.
+    private let lastAnswer = Atomic<UInt64>(0)
 
     /// Creates the pool; nothing connects before the first lease.
     /// - Parameters:
@@ -93,12 +97,23 @@ public final class RenewablePool: Sendable {
         let pooled = try await lease()
         do {
             let result = try await body(pooled.connection)
+            if !pooled.connection.isClosed {
+                lastAnswer.store(NIODeadline.now().uptimeNanoseconds, ordering: .relaxed)
+            }
             giveBack(pooled)
             return result
         } catch {
             giveBack(pooled)
             throw error
         }
+    }
+
+    /// Whether work on a pooled connection succeeded, its connection still open, at or after
+    /// `instant`: the database answered this pool then. The bridge's watch asks it when its own
+    /// check goes unanswered, to tell a lost database from a process too busy to read the answer
+    /// in time.
+    public func answered(since instant: NIODeadline) -> Bool {
+        lastAnswer.load(ordering: .relaxed) >= instant.uptimeNanoseconds
     }
 
     /// Closes every connection opened so far: idle ones now, leased ones when they come back.

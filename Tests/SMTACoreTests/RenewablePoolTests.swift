@@ -47,6 +47,29 @@ struct RenewablePoolTests {
         try await connection.guardedQuery("select pg_catalog.pg_backend_pid()", logger: TestSQL.logger)[0].decode(Int32.self)
     }
 
+    @Test("the pool knows when the database last answered it: work that succeeded counts, failed work and a closed connection do not")
+    func answers() async throws {
+        let url = try await TestCluster.shared.emptyDatabase()
+        try await Self.withPool(url, size: 1, name: "pool-answers-\(UUID().uuidString.prefix(8))") { pool in
+            let start = NIODeadline.now()
+            #expect(!pool.answered(since: start), "nothing answered yet")
+            _ = try await pool.withConnection { try await $0.guardedQuery("select 1", logger: TestSQL.logger) }
+            #expect(pool.answered(since: start))
+            let afterAnswer = NIODeadline.now()
+            await #expect(throws: DatabaseError.self) {
+                _ = try await pool.withConnection { try await $0.guardedQuery("select 1 / 0", logger: TestSQL.logger) }
+            }
+            #expect(!pool.answered(since: afterAnswer), "a refused statement is not counted")
+            try await pool.withConnection { connection in
+                _ = try await connection.guardedQuery("select 1", logger: TestSQL.logger)
+                try await connection.close()
+            }
+            #expect(!pool.answered(since: afterAnswer), "work that left its connection closed is not counted")
+            _ = try await pool.withConnection { try await $0.guardedQuery("select 1", logger: TestSQL.logger) }
+            #expect(pool.answered(since: afterAnswer), "the next connection's answer is")
+        }
+    }
+
     @Test("thirty concurrent leases share at most three connections, and every one is served")
     func neverMoreThanItsSize() async throws {
         let url = try await TestCluster.shared.emptyDatabase()
