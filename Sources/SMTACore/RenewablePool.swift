@@ -69,9 +69,9 @@ public final class RenewablePool: Sendable {
     private let size: Int
     private let logger: Logger
     private let state = NIOLockedValueBox(State())
-    /// When a leased connection last came back open from work that succeeded (uptime
-    /// nanoseconds; 0 before the first), for ``answered(since:)``.
-    private let lastAnswer = Atomic<UInt64>(0)
+    /// When the latest work that succeeded on a leased connection, leaving it open, began
+    /// (uptime nanoseconds; 0 before the first), for ``answered(since:)``.
+    private let lastAnsweredWork = Atomic<UInt64>(0)
 
     /// Creates the pool; nothing connects before the first lease.
     /// - Parameters:
@@ -95,10 +95,11 @@ public final class RenewablePool: Sendable {
         isolation: isolated (any Actor)? = #isolation, _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
         let pooled = try await lease()
+        let began = NIODeadline.now().uptimeNanoseconds
         do {
             let result = try await body(pooled.connection)
             if !pooled.connection.isClosed {
-                lastAnswer.store(NIODeadline.now().uptimeNanoseconds, ordering: .relaxed)
+                lastAnsweredWork.max(began, ordering: .relaxed)
             }
             giveBack(pooled)
             return result
@@ -108,12 +109,13 @@ public final class RenewablePool: Sendable {
         }
     }
 
-    /// Whether work on a pooled connection succeeded, its connection still open, at or after
-    /// `instant`: the database answered this pool then. The bridge's watch asks it when its own
-    /// check goes unanswered, to tell a lost database from a process too busy to read the answer
-    /// in time.
+    /// Whether work that began on a pooled connection at or after `instant` has succeeded,
+    /// leaving its connection open: the database answered what this pool sent after then. The
+    /// bridge's watch asks it when its own check goes unanswered, to tell a lost database from a
+    /// process too busy to read the answer in time. (Work that began earlier does not count: its
+    /// answer may have been on its way before the database or the network stopped.)
     public func answered(since instant: NIODeadline) -> Bool {
-        lastAnswer.load(ordering: .relaxed) >= instant.uptimeNanoseconds
+        lastAnsweredWork.load(ordering: .relaxed) >= instant.uptimeNanoseconds
     }
 
     /// Closes every connection opened so far: idle ones now, leased ones when they come back.

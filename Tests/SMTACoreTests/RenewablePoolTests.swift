@@ -47,7 +47,7 @@ struct RenewablePoolTests {
         try await connection.guardedQuery("select pg_catalog.pg_backend_pid()", logger: TestSQL.logger)[0].decode(Int32.self)
     }
 
-    @Test("the pool knows when the database last answered it: work that succeeded counts, failed work and a closed connection do not")
+    @Test("the pool knows when the database last answered what it sent: work that succeeded counts from when it began; failed work and a closed connection do not")
     func answers() async throws {
         let url = try await TestCluster.shared.emptyDatabase()
         try await Self.withPool(url, size: 1, name: "pool-answers-\(UUID().uuidString.prefix(8))") { pool in
@@ -67,6 +67,15 @@ struct RenewablePoolTests {
             #expect(!pool.answered(since: afterAnswer), "work that left its connection closed is not counted")
             _ = try await pool.withConnection { try await $0.guardedQuery("select 1", logger: TestSQL.logger) }
             #expect(pool.answered(since: afterAnswer), "the next connection's answer is")
+            // Work sent before an instant and answered after it says nothing about the database
+            // after that instant.
+            let slow = Task {
+                try await pool.withConnection { try await $0.guardedQuery("select pg_catalog.pg_sleep(0.5)", logger: TestSQL.logger) }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            let duringSlowWork = NIODeadline.now()
+            _ = try await slow.value
+            #expect(!pool.answered(since: duringSlowWork), "answered, but sent before the instant")
         }
     }
 
