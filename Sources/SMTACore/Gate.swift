@@ -124,8 +124,7 @@ public struct Gate: Sendable {
                         failure.mayHaveRun = false
                         throw failure
                     }
-                    // Only a COMMIT that got no answer leaves the outcome unknown.
-                    try await transaction.query("COMMIT")
+                    try await transaction.commit()
                     return result
                 } catch {
                     // The pool learns of a closed connection from its close future, which
@@ -180,6 +179,35 @@ public struct GateTransaction: Sendable {
         var bindings = PostgresBindings(capacity: 1)
         bindings.append(String(ConnectionRoute.milliseconds(statementTimeout)))
         try await query(PostgresQuery(unsafeSQL: "select pg_catalog.set_config('statement_timeout', $1, true)", binds: bindings))
+    }
+
+    /// Commits the transaction.
+    ///
+    /// A `COMMIT` that fails without the server's answer — not sent, because the task was
+    /// cancelled first (a request's deadline), or sent on a connection that then broke — leaves
+    /// the connection in an unknown state, possibly still inside this transaction: it is closed,
+    /// so that its next user cannot commit this transaction's work (and nothing of it is
+    /// committed). A `COMMIT` the server answers with `ROLLBACK` (a statement of the transaction
+    /// had failed and the caller went on) committed nothing, and is an error too.
+    ///
+    /// - Throws: ``DatabaseError``: the server's error (a deferred constraint, a serialization
+    ///   failure: rolled back); `25P02` when the transaction had failed; no SQLSTATE when the
+    ///   answer never came (``DatabaseError/mayHaveRun`` when the `COMMIT` was sent).
+    func commit() async throws {
+        let tag: String
+        do {
+            tag = try await connection.guardedCommand("COMMIT", logger: logger)
+        } catch let error as DatabaseError where error.sqlState == nil {
+            if !connection.isClosed {
+                try? await connection.close()
+            }
+            throw error
+        }
+        guard tag == "COMMIT" else {
+            throw DatabaseError(
+                sqlState: "25P02", message: "the transaction was rolled back at COMMIT: one of its statements had failed",
+                hint: "A statement's error inside a transaction ends it; let the error end the transaction's closure.")
+        }
     }
 
     /// Runs a statement as the caller and returns all its rows.

@@ -23,13 +23,23 @@ extension PostgresConnection {
     ///   at the deadline after the statement was sent, or that closed right after its rows
     ///   (``DatabaseError/mayHaveRun``, and ``DatabaseError/isTimeout`` for the deadline).
     public func guardedQuery(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
+        try await guardedResult(query, logger: logger).rows
+    }
+
+    /// Runs `query` as ``guardedQuery(_:logger:)`` does and returns its command tag (`COMMIT`,
+    /// `ROLLBACK`, `INSERT 0 1`): what a statement whose rows say nothing reports it did.
+    func guardedCommand(_ query: PostgresQuery, logger: Logger) async throws -> String {
+        try await guardedResult(query, logger: logger).metadata.command
+    }
+
+    private func guardedResult(_ query: PostgresQuery, logger: Logger) async throws -> PostgresQueryResult {
         try await guarded {
             try await self.eventLoop.flatSubmit {
                 guard !self.isClosed else {
                     return self.eventLoop.makeFailedFuture(
                         DatabaseError(sqlState: nil, message: "the connection to PostgreSQL is closed"))
                 }
-                return self.query(query, logger: logger).map(\.rows)
+                return self.query(query, logger: logger)
             }.get()
         }
     }
