@@ -96,7 +96,8 @@ public struct Bridge: Sendable {
         let replicas = try settings.readDatabases.map { url in
             try ReadReplica(
                 url: url, startupParameters: replicaParameters, route: route, size: settings.poolSize,
-                secretsKey: settings.secretsKey, allowsAnonymousUsers: settings.allowsAnonymousUsers, logger: logger)
+                secretsKey: settings.secretsKey, allowsAnonymousUsers: settings.allowsAnonymousUsers, maxLag: settings.maxReplicaLag,
+                logger: logger)
         }
         let reads = ReadRouter(
             primary: gate, replicas: replicas, stickiness: WriterStickiness(window: settings.replicaLag), metrics: metrics,
@@ -161,7 +162,10 @@ public struct Bridge: Sendable {
                         configuration: listenerConfiguration, catalog: catalog, retryInterval: .seconds(1), logger: logger),
                     logger: logger))
         }
-        services += Self.replicaServices(replicas, primary: pool, maxLag: settings.maxReplicaLag, logger: logger)
+        var samplerConfiguration = poolConfiguration
+        samplerConfiguration.options.additionalStartupParameters = replicaParameters.filter { $0.0 != "application_name" }
+            + [("application_name", "smta-bridge-lag-sampler")]
+        services += Self.replicaServices(replicas, primary: samplerConfiguration, maxLag: settings.maxReplicaLag, logger: logger)
         let app = Application(
             router: router,
             server: server,
@@ -194,17 +198,26 @@ public struct Bridge: Sendable {
     }
 
     /// The read replicas' pools and their lag probe; none without replicas.
+    ///
+    /// The probe reads the primary's WAL position on a connection of its own (`primary`), not
+    /// through the requests' pool: under load, a sample waiting behind requests for a pooled
+    /// connection would be skipped, and a replica that had replayed the last sample taken would
+    /// look current however many writes it has missed since.
     private static func replicaServices(
-        _ replicas: [ReadReplica], primary: RenewablePool, maxLag: Duration, logger: Logger
+        _ replicas: [ReadReplica], primary: PostgresConnection.Configuration, maxLag: Duration, logger: Logger
     ) -> [any Service] {
         guard !replicas.isEmpty else { return [] }
-        let monitor = ReplicaLagMonitor(primary: primary, replicas: replicas, maxLag: maxLag, logger: logger)
+        let sampler = RenewablePool(configuration: primary, size: 1, logger: logger)
+        let monitor = ReplicaLagMonitor(primary: sampler, replicas: replicas, maxLag: maxLag, logger: logger)
         return replicas.map { replica in
             LoggedService(
                 name: "replica pool \(replica.label)",
                 base: BackgroundService(name: "replica pool \(replica.label)", logger: logger) { await replica.pool.run() },
                 logger: logger)
         } + [
+            LoggedService(
+                name: "replica lag sampler",
+                base: BackgroundService(name: "replica lag sampler", logger: logger) { await sampler.run() }, logger: logger),
             LoggedService(
                 name: "replica lag probe",
                 base: BackgroundService(name: "replica lag probe", logger: logger) { await monitor.run() }, logger: logger)

@@ -27,7 +27,7 @@ struct ReadRouterMetricsTests {
     static func replica(_ url: DatabaseURL) throws -> ReadReplica {
         try ReadReplica(
             url: url, startupParameters: [], route: .session, size: 2, secretsKey: nil, allowsAnonymousUsers: false,
-            logger: TestSQL.logger)
+            maxLag: .seconds(5), logger: TestSQL.logger)
     }
 
     /// The value of `name`'s sample for `replica` in `text` (`smta_replica_reads_total{…} 1`).
@@ -106,5 +106,44 @@ struct ReadRouterMetricsTests {
         text = scrape()
         #expect(Self.sample("smta_replica_up", replica: answering, in: text) == 0)
         #expect(Self.sample("smta_replica_lag_seconds", replica: answering, in: text) == 9.0)
+    }
+
+    @Test("a read a replica refuses as a write (25006) runs on the primary as a write, and its caller's next reads stay there")
+    func writeRefusedByTheReplica() async throws {
+        let database = try await TestCluster.shared.database(migrated: CoreSchema.migrations + SupabaseSchema.migrations)
+        try await TestSQL.execute("create sequence public.fallback_probe", on: database)
+        try await TestSQL.execute("grant usage on sequence public.fallback_probe to authenticated", on: database)
+        let primaryPool = RenewablePool(configuration: try database.connectionConfiguration(), size: 2, logger: TestSQL.logger)
+        // A replica as PostgreSQL makes one for this purpose: every transaction read-only.
+        let replica = try ReadReplica(
+            url: database, startupParameters: [("default_transaction_read_only", "on")], route: .session, size: 2, secretsKey: nil,
+            allowsAnonymousUsers: false, maxLag: .seconds(5), logger: TestSQL.logger)
+        let metrics = BridgeMetrics(adapter: "supabase", poolSize: 2)
+        let (answer, sticky, fallbacks) = try await withThrowingTaskGroup(of: Void.self) { group in
+            for pool in [primaryPool, replica.pool] {
+                group.addTask { await pool.run() }
+            }
+            defer { group.cancelAll() }
+            let router = ReadRouter(
+                primary: Gate(pool: primaryPool, logger: TestSQL.logger), replicas: [replica],
+                stickiness: WriterStickiness(window: .seconds(60)), metrics: metrics, logger: TestSQL.logger)
+            replica.record(.ready(lag: .zero))
+            let caller = Self.identity()
+            let answer = try await router.read(
+                "select pg_catalog.to_json(pg_catalog.nextval('public.fallback_probe'))", arguments: "{}", as: caller)
+            let text = String(
+                decoding: metrics.exposition(inFlight: 0, waiting: 0, databaseIsUp: true, replicas: router.observations), as: UTF8.self)
+            return (
+                answer.map { String(buffer: $0) }, router.stickiness.isSticky(caller),
+                Self.sample("smta_replica_fallbacks_total", replica: replica, in: text)
+            )
+        }
+        #expect(answer == "1", "the primary ran it")
+        #expect(fallbacks == 1)
+        #expect(sticky, "the caller wrote: their next reads go to the primary")
+        let committed = try await TestSQL.withConnection(to: database) { connection in
+            try await connection.guardedQuery("select last_value from public.fallback_probe", logger: TestSQL.logger)[0].decode(Int64.self)
+        }
+        #expect(committed == 1)
     }
 }

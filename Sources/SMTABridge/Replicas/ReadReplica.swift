@@ -28,18 +28,24 @@ final class ReadReplica: Sendable {
     let pool: RenewablePool
     /// The gate over ``pool``.
     let gate: Gate
+    /// How far behind it may be and still serve reads (`max_replica_lag`).
+    let maxLag: Duration
     private let logger: Logger
-    private let health = NIOLockedValueBox((found: Health.unknown, at: ContinuousClock.now))
+    /// The last verdict, when it was reached, and whether its lag grows with time (it does not
+    /// while the primary is unreachable: nothing commits).
+    private let health = NIOLockedValueBox((found: Health.unknown, at: ContinuousClock.now, lagGrows: true))
 
     /// How old the last probe may be for the replica to serve reads: a replica whose probes
     /// stopped answering in time is not trusted on an old verdict.
     static let freshness: Duration = .seconds(3)
 
-    /// Creates a replica over `pool`; it serves nothing before its first probe.
-    init(label: String, pool: RenewablePool, gate: Gate, logger: Logger) {
+    /// Creates a replica over `pool` that serves reads while at most `maxLag` behind; it serves
+    /// nothing before its first probe.
+    init(label: String, pool: RenewablePool, gate: Gate, maxLag: Duration, logger: Logger) {
         self.label = label
         self.pool = pool
         self.gate = gate
+        self.maxLag = maxLag
         self.logger = logger
     }
 
@@ -51,7 +57,7 @@ final class ReadReplica: Sendable {
     /// - Throws: `ConfigurationError` for an unusable URL.
     convenience init(
         url: DatabaseURL, startupParameters: [(String, String)], route: ConnectionRoute, size: Int, secretsKey: String?,
-        allowsAnonymousUsers: Bool, logger: Logger
+        allowsAnonymousUsers: Bool, maxLag: Duration, logger: Logger
     ) throws {
         var configuration = try url.connectionConfiguration()
         configuration.options.additionalStartupParameters = startupParameters
@@ -59,7 +65,7 @@ final class ReadReplica: Sendable {
         self.init(
             label: "\(url.host ?? "localhost"):\(url.port)/\(url.database)", pool: pool,
             gate: Gate(pool: pool, secretsKey: secretsKey, allowsAnonymousUsers: allowsAnonymousUsers, logger: logger, route: route),
-            logger: logger)
+            maxLag: maxLag, logger: logger)
     }
 
     /// What the last probe (or the last failed call) found.
@@ -68,18 +74,21 @@ final class ReadReplica: Sendable {
     }
 
     /// Whether it may serve a read now: the last probe, at most ``freshness`` ago, found it
-    /// within `max_replica_lag`.
+    /// ready, and its lag then, plus the time since while the primary could commit, is still at
+    /// most ``maxLag``.
     var isUsable: Bool {
-        let (found, at) = health.withLockedValue { $0 }
-        guard case .ready = found else { return false }
-        return at.duration(to: .now) <= Self.freshness
+        let (found, at, lagGrows) = health.withLockedValue { $0 }
+        guard case .ready(let lag) = found else { return false }
+        let since = at.duration(to: .now)
+        return since <= Self.freshness && lag + (lagGrows ? since : .zero) <= maxLag
     }
 
-    /// Records what was found (by a probe, or by a call that lost its connection), logging when
-    /// the replica starts or stops serving reads.
-    func record(_ found: Health) {
+    /// Records what was found (by a probe at `at`, or by a call that lost its connection),
+    /// logging when the replica starts or stops serving reads. `lagGrows`: false while the
+    /// primary is unreachable, when a ready replica's lag stays what it was measured.
+    func record(_ found: Health, lagGrows: Bool = true, at: ContinuousClock.Instant = .now) {
         let before = health.withLockedValue { health in
-            defer { health = (found, .now) }
+            defer { health = (found, at, lagGrows) }
             return health.found
         }
         switch (before, found) {

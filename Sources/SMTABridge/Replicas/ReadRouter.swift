@@ -73,7 +73,9 @@ final class ReadRouter: Sendable {
     /// replica when one should serve it, else on the primary; a replica that cannot take the
     /// call (connection lost, shutting down, a recovery conflict, or a write the caller's
     /// identity needs first, such as recording a new identity link) is marked unusable until its
-    /// next probe when it is unreachable, and the primary answers.
+    /// next probe when it is unreachable, and the primary answers — as a write, with its commit
+    /// confirmed and the caller's next reads sent to the primary, when the replica refused it for
+    /// writing.
     /// - Throws: ``DatabaseError`` as the gate does.
     func read(_ statement: String, arguments: String, as identity: Identity) async throws -> ByteBuffer? {
         if let index = route(for: identity) {
@@ -90,10 +92,20 @@ final class ReadRouter: Sendable {
                 logger.info(
                     "read replica could not take the call; the primary answers",
                     metadata: ["replica": "\(replica.label)", "error": "\(error)"])
+                if error.sqlState == Self.writeInReadOnlyTransaction {
+                    // The call writes after all (an identity link recorded on first sight, a
+                    // STABLE function that calls a writer): on the primary it is a write, answered
+                    // once its commit is confirmed, and its caller's next reads go to the primary.
+                    defer { noteWrite(by: identity) }
+                    return try await primary.call(statement, arguments: arguments, as: identity, readOnly: false)
+                }
             }
         }
         return try await primary.call(statement, arguments: arguments, as: identity, readOnly: true)
     }
+
+    /// `25006`: the replica refused a write in its read-only transaction.
+    private static let writeInReadOnlyTransaction = "25006"
 
     /// Whether the primary may answer a read the replica failed: not when the budget is spent,
     /// nor when the statement itself failed (the primary would refuse it alike).
@@ -102,7 +114,7 @@ final class ReadRouter: Sendable {
         guard let code = error.sqlState else { return true }
         // 25006: a write in a read-only transaction (a new identity link); 40001: canceled by a
         // conflict with recovery; 08…, 57P01–57P03: the replica went away or is starting.
-        return code == "25006" || code == "40001" || isUnreachable(error)
+        return code == writeInReadOnlyTransaction || code == "40001" || isUnreachable(error)
     }
 
     /// Whether the error says the replica cannot be reached or is going away.
