@@ -19,10 +19,12 @@ import SMTACore
 ///
 /// A check can also go unanswered because this process is too busy to read the answer in time
 /// (its event loops flooded by requests): then the pool's own calls, sent after the check, keep
-/// being answered. So a check that times out while the pool has had an answer since the check
-/// was sent (`answeredSince`) does not mark the database down: the watch connection, which the
-/// timeout closed, is reopened instead. A stalled database or network answers nothing after the
-/// check either, and is marked down as before.
+/// being answered. So a check that times out while calls the pool sent after it were answered
+/// (`answeredSince`) does not mark the database down: the watch connection, which the timeout
+/// closed, is reopened instead, and a reopening that fails while no call sent since was answered
+/// marks it down. A stalled database or network answers nothing sent after the stall: it is
+/// marked down as before, or one ``answerTimeout`` later when calls sent after the check were
+/// answered just before the stall began.
 ///
 /// Reading the state takes a lock, not an actor hop: every request reads it.
 final class DatabaseAvailability: Service {
@@ -53,8 +55,8 @@ final class DatabaseAvailability: Service {
     /// later transition from reachable to unreachable is counted in `metrics`.
     /// - Parameters:
     ///   - check: the statement each check runs (`select 1`).
-    ///   - answeredSince: whether the pool's calls were answered by the database at or after an
-    ///     instant (`RenewablePool.answered(since:)`); none by default.
+    ///   - answeredSince: whether the database answered a call the pool sent at or after an
+    ///     instant (`RenewablePool.answered(since:)`); never, by default.
     ///   - onReturn: called when the database is reached after being unreachable (at start-up
     ///     too), with how long it was, before requests see it reachable.
     init(
