@@ -88,7 +88,7 @@ insert into expected_functions values
   ('public', 'create_scim_token', 'p_org_id uuid, p_label text', 'table(id uuid, token text, label text, created_at timestamptz)', 0),
   ('public', 'list_scim_tokens', 'p_org_id uuid', 'table(id uuid, label text, created_at timestamptz, created_by uuid, last_used_at timestamptz, revoked_at timestamptz)', 0),
   ('public', 'revoke_scim_token', 'p_token_id uuid', 'void', 0),
-  ('public', 'claim_provisioned_memberships', 'p_within_verified_domains boolean', 'table(organization_id uuid, organization_name text, role text)', 1),
+  ('public', 'claim_provisioned_memberships', 'p_within_verified_domains boolean, p_organization_id uuid', 'table(organization_id uuid, organization_name text, role text)', 2),
   ('public', 'list_provisioned_memberships', '', 'table(organization_id uuid, organization_name text, role text)', 0),
   ('public', 'list_invitation_links', 'p_org_id uuid', 'table(id uuid, organization_id uuid, unit_id uuid, role_id uuid, role_name text, max_uses integer, use_count integer, expires_at timestamptz, email_domain text, status text, created_by uuid, created_at timestamptz, revoked_at timestamptz)', 0),
   -- platform

@@ -5,7 +5,7 @@
 -- sign-in until its holder claims it; a domain verified by org A binds nothing for org B; a
 -- pending (unverified) domain claim binds nothing.
 begin;
-select plan(22);
+select plan(28);
 select tests.world();
 
 -- GoTrue's table, as this suite's database has none: then the trigger, as the migration makes
@@ -113,13 +113,33 @@ select is((select user_id from core.scim_users where id = tests.id('lou_a')), te
 -- ---------------------------------------------------------------------------------------------
 -- Consent
 -- ---------------------------------------------------------------------------------------------
+-- Org B provisions vic's address too (anybody can make an organization and a SCIM token).
+select tests.authenticate_service_role();
+select tests.remember('vic_b', id) from platform.scim_create_user(tests.id('tok_b'), '{"user_name": "vic", "email": "vic@outside.example"}');
 select tests.authenticate_verified(tests.id('vic'));
-select results_eq('select organization_id, role from public.list_provisioned_memberships()',
-  format($$values (%L::uuid, 'manager')$$, tests.id('org_a')), 'vic sees org A waiting for them');
+select results_eq('select organization_id, role from public.list_provisioned_memberships() order by organization_id',
+  format($$select * from (values (%L::uuid, 'manager'), (%L::uuid, 'team')) as v order by 1$$, tests.id('org_a'), tests.id('org_b')),
+  'vic sees org A and org B waiting for them');
 select is((select count(*) from public.claim_provisioned_memberships(true)), 0::bigint,
-  'the bridge''s sign-in binding would not join it either');
-select results_eq('select organization_id, role from public.claim_provisioned_memberships()',
-  format($$values (%L::uuid, 'manager')$$, tests.id('org_a')), 'vic''s own claim joins org A');
+  'the bridge''s sign-in binding would not join them either');
+select tests.reset_identity();
+select pg_temp.snap();
+select tests.authenticate_verified(tests.id('vic'));
+select is((select count(*) from public.claim_provisioned_memberships(p_organization_id => gen_random_uuid())), 0::bigint,
+  'a claim naming an organization that provisioned nothing for vic joins nothing');
+select tests.reset_identity();
+select ok(pg_temp.unchanged(), 'and writes nothing');
+select tests.authenticate_verified(tests.id('vic'));
+select results_eq('select organization_id, role from public.claim_provisioned_memberships(p_organization_id => ' || quote_literal(tests.id('org_a')) || ')',
+  format($$values (%L::uuid, 'manager')$$, tests.id('org_a')), 'vic''s claim naming org A joins org A');
+select tests.reset_identity();
+select is(tests.membership_state(tests.id('org_b'), tests.id('vic')), 'none', 'and not org B, which vic did not accept');
+select is((select user_id from core.scim_users where id = tests.id('vic_b')), null, 'org B''s SCIM user for vic stays pending');
+select tests.authenticate_verified(tests.id('vic'));
+select results_eq('select organization_id from public.list_provisioned_memberships()',
+  format($$values (%L::uuid)$$, tests.id('org_b')), 'org B still waits for vic');
+select results_eq('select organization_id from public.claim_provisioned_memberships()',
+  format($$values (%L::uuid)$$, tests.id('org_b')), 'a claim naming no organization joins every one waiting');
 select tests.authenticate_verified(tests.id('kim'));
 select results_eq('select organization_id from public.claim_provisioned_memberships()',
   format($$values (%L::uuid)$$, tests.id('org_b')), 'kim''s claim joins org B');
