@@ -16,7 +16,13 @@ struct HTTPFloor {
         router.get(RouterPath(path)) { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: body))
         }
-        var logger = Logger(label: "smta.bench.http-floor")
+        return try await serve(router, name: "HTTP floor")
+    }
+
+    /// Serves `router` with Hummingbird on a free loopback port until the returned task is
+    /// cancelled; returns that task and the port. `name` names the floor in a start-up failure.
+    static func serve(_ router: Router<BasicRequestContext>, name: String) async throws -> (server: Task<Void, Error>, port: Int) {
+        var logger = Logger(label: "smta.bench.floor")
         logger.logLevel = .critical
         let listening = AsyncStream<Int>.makeStream()
         let app = Application(
@@ -27,6 +33,6 @@ struct HTTPFloor {
         for await port in listening.stream {
             return (server, port)
         }
-        throw LoadTools.BenchmarkFailure("the HTTP floor's server did not start: \(String(describing: await server.result))")
+        throw LoadTools.BenchmarkFailure("the \(name)'s server did not start: \(String(describing: await server.result))")
     }
 }

@@ -28,17 +28,13 @@ struct HummingbirdBridgeFloor: Sendable {
             }
             return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: ResponseBody(byteBuffer: body))
         }
-        let listening = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router, configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in listening.continuation.yield(channel.localAddress?.port ?? 0) },
-            logger: logger)
-        let server = Task { try await app.runService(gracefulShutdownSignals: []) }
-        for await port in listening.stream {
+        do {
+            let (server, port) = try await HTTPFloor.serve(router, name: "Hummingbird bridge floor")
             return HummingbirdBridgeFloor(port: port, server: server, pool: pool)
+        } catch {
+            pool.cancel()
+            throw error
         }
-        pool.cancel()
-        throw LoadTools.BenchmarkFailure("the Hummingbird bridge floor did not start: \(String(describing: await server.result))")
     }
 
     /// Stops the server and closes the pool.
