@@ -68,19 +68,24 @@ final class ReadReplica: Sendable {
             maxLag: maxLag, logger: logger)
     }
 
-    /// What the last probe (or the last failed call) found.
-    var currentHealth: Health {
-        health.withLockedValue { $0.found }
-    }
-
     /// Whether it may serve a read now: the last probe, at most ``freshness`` ago, found it
-    /// ready, and its lag then, plus the time since while the primary could commit, is still at
-    /// most ``maxLag``.
+    /// ready, and its lag now (``currentLag``) is still at most ``maxLag``.
     var isUsable: Bool {
         let (found, at, lagGrows) = health.withLockedValue { $0 }
-        guard case .ready(let lag) = found else { return false }
+        guard case .ready(let measured) = found else { return false }
         let since = at.duration(to: .now)
-        return since <= Self.freshness && lag + (lagGrows ? since : .zero) <= maxLag
+        return since <= Self.freshness && measured + (lagGrows ? since : .zero) <= maxLag
+    }
+
+    /// How far behind it is now, at most: the lag the last probe measured, plus the time since
+    /// while the primary could commit; nil when no probe measured it (not probed yet,
+    /// unreachable, not a replica).
+    var currentLag: Duration? {
+        let (found, at, lagGrows) = health.withLockedValue { $0 }
+        switch found {
+        case .ready(let lag), .lagging(let lag): return lag + (lagGrows ? at.duration(to: .now) : .zero)
+        case .unknown, .unreachable, .notAReplica: return nil
+        }
     }
 
     /// Records what was found (by a probe at `at`, or by a call that lost its connection),

@@ -34,12 +34,7 @@ final class ReadRouter: Sendable {
     /// The replicas as a scrape shows them.
     var observations: [BridgeMetrics.ReplicaObservation] {
         zip(replicas, series).map { replica, series in
-            let lag: Duration?
-            switch replica.currentHealth {
-            case .ready(let measured), .lagging(let measured): lag = measured
-            case .unknown, .unreachable, .notAReplica: lag = nil
-            }
-            return BridgeMetrics.ReplicaObservation(series: series, isUsable: replica.isUsable, lag: lag)
+            BridgeMetrics.ReplicaObservation(series: series, isUsable: replica.isUsable, lag: replica.currentLag)
         }
     }
 
