@@ -163,8 +163,8 @@ public struct Bridge: Sendable {
                     logger: logger))
         }
         var samplerConfiguration = poolConfiguration
-        samplerConfiguration.options.additionalStartupParameters = replicaParameters.filter { $0.0 != "application_name" }
-            + [("application_name", "smta-bridge-lag-sampler")]
+        samplerConfiguration.options.additionalStartupParameters = poolConfiguration.options.additionalStartupParameters
+            .filter { $0.0 != "application_name" } + [("application_name", "smta-bridge-lag-sampler")]
         services += Self.replicaServices(replicas, primary: samplerConfiguration, maxLag: settings.maxReplicaLag, logger: logger)
         let app = Application(
             router: router,

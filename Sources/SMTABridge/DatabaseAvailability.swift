@@ -90,13 +90,7 @@ final class DatabaseAvailability: Service {
     /// Records a failed call: a lost connection or a server going away (`08…`, `57P01`–`57P03`)
     /// marks the database down; a timeout, or an error of the call itself, does not.
     func noteFailure(_ error: DatabaseError) {
-        let lost: Bool
-        if let code = error.sqlState {
-            lost = code.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(code)
-        } else {
-            lost = !error.isTimeout
-        }
-        if lost {
+        if error.meansDatabaseUnreachable {
             reportUnreachable(error)
         }
     }

@@ -27,6 +27,20 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible {
     /// True when the server could not be reached, the connection broke, or no answer came in time.
     public var isConnectionFailure: Bool { sqlState == nil }
 
+    /// Whether the database could not be reached or is going away: a connection that failed or
+    /// broke (no SQLSTATE, and not a deadline), a connection exception (`08…`), or a server
+    /// shutting down or starting (`57P01`–`57P03`). Not a timeout, nor an error of the statement.
+    public var meansDatabaseUnreachable: Bool {
+        guard let code = sqlState else { return !isTimeout }
+        return Self.isUnreachableCode(code)
+    }
+
+    /// Whether `code` is a connection exception (`08…`) or a server shutting down or starting
+    /// (`57P01`–`57P03`).
+    public static func isUnreachableCode(_ code: String) -> Bool {
+        code.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(code)
+    }
+
     /// Creates an error from its parts.
     public init(sqlState: String?, message: String, detail: String? = nil, hint: String? = nil) {
         self.sqlState = sqlState

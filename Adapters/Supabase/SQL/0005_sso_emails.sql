@@ -115,8 +115,10 @@ $$;
 
 -- core.bind_scim_users_of_auth_user(): 0004's trigger function, binding nothing for an SSO
 -- user's address outside their provider's domains. GoTrue inserts an SSO user before its
--- identity: at that insert the provider is not known yet, so nothing binds then; the user's
--- sign-in (last_sign_in_at), with the identity recorded, binds. Raises nothing.
+-- identity (internal/api/external.go: signupNewUser, then createNewIdentity): at that insert
+-- the provider is not known yet, so nothing binds then; the confirmation that follows
+-- (email_confirmed_at) or a sign-in (last_sign_in_at), with the identity recorded, binds.
+-- Raises nothing.
 create or replace function core.bind_scim_users_of_auth_user()
 returns trigger
 language plpgsql

@@ -97,8 +97,7 @@ extension BridgeError {
 
     /// 503 for codes meaning the database is unreachable, restarting or out of connections.
     private static func unavailableStatus(_ code: String) -> HTTPResponse.Status? {
-        if code.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(code)
-            || (code.hasPrefix("53") && code != "53400")
+        if DatabaseError.isUnreachableCode(code) || (code.hasPrefix("53") && code != "53400")
         {
             return .serviceUnavailable
         }

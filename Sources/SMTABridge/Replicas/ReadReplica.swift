@@ -71,19 +71,22 @@ final class ReadReplica: Sendable {
     /// Whether it may serve a read now: the last probe, at most ``freshness`` ago, found it
     /// ready, and its lag now (``currentLag``) is still at most ``maxLag``.
     var isUsable: Bool {
-        let (found, at, lagGrows) = health.withLockedValue { $0 }
-        guard case .ready(let measured) = found else { return false }
-        let since = at.duration(to: .now)
-        return since <= Self.freshness && measured + (lagGrows ? since : .zero) <= maxLag
+        let verdict = health.withLockedValue { $0 }
+        guard case .ready = verdict.found, let lag = Self.lagNow(verdict) else { return false }
+        return verdict.at.duration(to: .now) <= Self.freshness && lag <= maxLag
     }
 
     /// How far behind it is now, at most: the lag the last probe measured, plus the time since
     /// while the primary could commit; nil when no probe measured it (not probed yet,
     /// unreachable, not a replica).
     var currentLag: Duration? {
-        let (found, at, lagGrows) = health.withLockedValue { $0 }
-        switch found {
-        case .ready(let lag), .lagging(let lag): return lag + (lagGrows ? at.duration(to: .now) : .zero)
+        Self.lagNow(health.withLockedValue { $0 })
+    }
+
+    /// A verdict's lag now (see ``currentLag``).
+    private static func lagNow(_ verdict: (found: Health, at: ContinuousClock.Instant, lagGrows: Bool)) -> Duration? {
+        switch verdict.found {
+        case .ready(let lag), .lagging(let lag): return lag + (verdict.lagGrows ? verdict.at.duration(to: .now) : .zero)
         case .unknown, .unreachable, .notAReplica: return nil
         }
     }

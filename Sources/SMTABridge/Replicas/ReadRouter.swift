@@ -80,7 +80,7 @@ final class ReadRouter: Sendable {
                 series[index].reads.increment()
                 return result
             } catch let error as DatabaseError where Self.primaryMayAnswer(error) {
-                if Self.isUnreachable(error) {
+                if error.meansDatabaseUnreachable {
                     replica.record(.unreachable)
                 }
                 series[index].fallbacks.increment()
@@ -109,12 +109,6 @@ final class ReadRouter: Sendable {
         guard let code = error.sqlState else { return true }
         // 25006: a write in a read-only transaction (a new identity link); 40001: canceled by a
         // conflict with recovery; 08…, 57P01–57P03: the replica went away or is starting.
-        return code == writeInReadOnlyTransaction || code == "40001" || isUnreachable(error)
-    }
-
-    /// Whether the error says the replica cannot be reached or is going away.
-    private static func isUnreachable(_ error: DatabaseError) -> Bool {
-        guard let code = error.sqlState else { return !error.isTimeout }
-        return code.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(code)
+        return code == writeInReadOnlyTransaction || code == "40001" || error.meansDatabaseUnreachable
     }
 }

@@ -156,10 +156,7 @@ struct ReplicaLagMonitor: Sendable {
                 guard let position = try rows.first?.decode(Int64.self) else { return .late }
                 return .read(position)
             } catch {
-                let failure = DatabaseError(error)
-                if failure.isTimeout || Task.isCancelled { return .late }
-                guard let code = failure.sqlState else { return .unreachable }
-                return code.hasPrefix("08") || ["57P01", "57P02", "57P03"].contains(code) ? .unreachable : .late
+                return !Task.isCancelled && DatabaseError(error).meansDatabaseUnreachable ? .unreachable : .late
             }
         }
     }
