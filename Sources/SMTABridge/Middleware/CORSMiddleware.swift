@@ -49,11 +49,17 @@ struct CORSMiddleware<Context: RequestContext>: RouterMiddleware {
             return response
         }
         var response = try await next(request, context)
+        decorate(&response, origin: origin)
+        return response
+    }
+
+    /// Gives the answer to a request from `origin` (nil: not a cross-origin request) what lets
+    /// the calling page read it; also used by ``RPCLane``, whose calls skip the router.
+    func decorate(_ response: inout Response, origin: String?) {
         if let origin {
             allow(origin, on: &response)
             response.headers[.accessControlExposeHeaders] = Self.exposedHeaders
         }
-        return response
     }
 
     private func allow(_ origin: String, on response: inout Response) {

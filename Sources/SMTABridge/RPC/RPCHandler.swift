@@ -31,32 +31,38 @@ struct RPCHandler: Sendable {
     /// Media type asking for a single object instead of an array.
     static let objectMediaType = "application/vnd.pgrst.object+json"
 
-    /// Answers one call; `readOnly` is true for `GET`, whose arguments come from the query.
-    func respond(to request: Request, context: some RequestContext, readOnly: Bool) async -> Response {
+    /// Answers one call: `GET` and `HEAD` take their arguments from the query and call only
+    /// read-only functions, `POST` takes them from the body.
+    /// - Parameters:
+    ///   - call: the request's parts.
+    ///   - requestID: the request's id, as `X-Request-Id` answers it (quoted by a 500's message).
+    ///   - logger: the request's logger.
+    func respond(to call: RPCCall, requestID: String, logger: Logger) async -> Response {
+        let readOnly = call.method != .post
         var role = Identity.Role.anon
         var kind = BridgeError.CallKind.write
         var timing = ServerTiming()
         do {
-            let name = try context.parameters.require("function")
-            try Self.checkProfile(request.headers)
+            let name = call.function
+            try Self.checkProfile(call.headers)
             var identity: Identity
             do {
                 identity = try await timing.measure("jwt") {
-                    try await adapter.identify(Credentials(request.headers))
+                    try await adapter.identify(Credentials(call.headers))
                 }
             } catch let error as AuthenticationError {
                 RequestObservation.current?.recordRefusal(error)
                 throw BridgeError(error)
             }
             role = identity.role
-            identity.organizationID = try activeOrganization.resolve(request.headers, identity: identity)
+            identity.organizationID = try activeOrganization.resolve(call.headers, identity: identity)
             // While the primary is unreachable, only a read a read replica may serve goes on.
             let primaryIsDown = availability.isDown
             if primaryIsDown && !(readOnly && reads.hasReplica(for: identity)) {
                 throw BridgeError.databaseUnavailable(retryAfterSeconds: 1)
             }
             if !primaryIsDown {
-                await signInBinding.bindIfNew(identity, gate: gate, logger: context.logger)
+                await signInBinding.bindIfNew(identity, gate: gate, logger: logger)
             }
             let overloads = try await catalog.overloads(of: name)
             guard !overloads.isEmpty else {
@@ -66,7 +72,7 @@ struct RPCHandler: Sendable {
                 }
                 throw unknown
             }
-            let query = RPCArguments.parameters(request.uri.query)
+            let query = RPCArguments.parameters(call.query)
             let arguments: RPCArguments
             let resultParameters: [(String, String)]
             if readOnly {
@@ -78,15 +84,15 @@ struct RPCHandler: Sendable {
                 let isArgument = { (name: String, value: String) in
                     argumentNames.contains(name) || !FilterExpression.isWrittenAsFilter(value)
                 }
-                arguments = try RPCArguments(query: request.uri.query, isArgument: isArgument)
+                arguments = try RPCArguments(query: call.query, isArgument: isArgument)
                 resultParameters = query.filter { ResultOptions.reserved.contains($0.0) || !isArgument($0.0, $0.1) }
             } else {
-                arguments = try await body(of: request)
+                arguments = try await body(of: call)
                 resultParameters = query
             }
             let function = try Self.resolve(
                 overloads, arguments: arguments.names, isPost: !readOnly,
-                mismatchHint: Self.isJSONSentAsForm(arguments, request.headers) ? Self.jsonSentAsFormHint : nil)
+                mismatchHint: Self.isJSONSentAsForm(arguments, call.headers) ? Self.jsonSentAsFormHint : nil)
             guard function.executableBy.contains(identity.role) else {
                 throw BridgeError(
                     status: identity.role == .anon ? .unauthorized : .forbidden, code: "42501",
@@ -98,14 +104,14 @@ struct RPCHandler: Sendable {
                     message: "\(function.name) may change data: call it with POST")
             }
             let options = try ResultOptions(
-                parameters: resultParameters, headers: request.headers, readsRangeHeader: request.method == .get,
+                parameters: resultParameters, headers: call.headers, readsRangeHeader: call.method == .get,
                 function: function)
             let statement = CallStatement.make(function, arguments: arguments, options: options)
-            let wantsObject = Self.wantsObject(request.headers)
+            let wantsObject = Self.wantsObject(call.headers)
             let key = function.isReadOnly
                 ? nil
                 : try idempotencyKey(
-                    request.headers, function: function, statement: statement, wantsObject: wantsObject,
+                    call.headers, function: function, statement: statement, wantsObject: wantsObject,
                     organization: identity.organizationID)
             kind = function.isReadOnly ? .read : key == nil ? .write : .idempotentWrite
             let (result, replayed) = try await noting(function.isReadOnly ? nil : identity) {
@@ -134,16 +140,16 @@ struct RPCHandler: Sendable {
             return timing.stamp(error.response())
         } catch let error as DatabaseError {
             availability.noteFailure(error)
-            context.logger.info("database refused the call", metadata: ["error": "\(error)"])
-            return timing.stamp(BridgeError(error, role: role, requestID: context.id, kind: kind).response())
+            logger.info("database refused the call", metadata: ["error": "\(error)"])
+            return timing.stamp(BridgeError(error, role: role, requestID: requestID, kind: kind).response())
         } catch where Task.isCancelled {
             // The budget ran out before the database was reached (a slow key fetch, a body that
             // trickles in): nothing was applied.
-            context.logger.notice("request exceeded its time budget", metadata: ["error": "\(error)"])
-            return timing.stamp(BridgeError(.timedOut(mayHaveRun: false), role: role, requestID: context.id, kind: kind).response())
+            logger.notice("request exceeded its time budget", metadata: ["error": "\(error)"])
+            return timing.stamp(BridgeError(.timedOut(mayHaveRun: false), role: role, requestID: requestID, kind: kind).response())
         } catch {
-            context.logger.error("unexpected failure", metadata: ["error": "\(String(reflecting: error))"])
-            return timing.stamp(BridgeError.internalError(requestID: context.id).response())
+            logger.error("unexpected failure", metadata: ["error": "\(String(reflecting: error))"])
+            return timing.stamp(BridgeError.internalError(requestID: requestID).response())
         }
     }
 
@@ -183,17 +189,21 @@ struct RPCHandler: Sendable {
         return key
     }
 
-    private func body(of request: Request) async throws -> RPCArguments {
-        let type = request.headers[.contentType]?.lowercased() ?? "application/json"
+    private func body(of call: RPCCall) async throws -> RPCArguments {
+        let type = call.headers[.contentType]?.lowercased() ?? "application/json"
         let isForm = type.hasPrefix("application/x-www-form-urlencoded")
         guard isForm || type.hasPrefix("application/json") || type.hasPrefix(Self.objectMediaType) else {
             throw BridgeError(
                 status: .unsupportedMediaType, code: "PGRST107",
                 message: "The request body must be application/json or application/x-www-form-urlencoded")
         }
+        guard case .streamed(let body) = call.body else {
+            // No body sent: what an empty one gives.
+            return isForm ? try RPCArguments(query: "") : try RPCArguments(body: ByteBuffer())
+        }
         let buffer: ByteBuffer
         do {
-            buffer = try await request.body.collect(upTo: maxBodySize)
+            buffer = try await body.collect(upTo: maxBodySize)
         } catch is NIOTooManyBytesError {
             throw BridgeError(
                 status: .contentTooLarge, code: "PGRST102",
