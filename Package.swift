@@ -208,6 +208,8 @@ let package = Package(
             dependencies: [
                 "SMTABridge", "SMTACore", "SMTADev", "SMTASchema", "SMTASupabase", "SMTAPayload", "SMTAOIDC", "SMTATestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ],
             path: "Tests/BridgeTests"
         ),

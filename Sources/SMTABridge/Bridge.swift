@@ -118,12 +118,12 @@ public struct Bridge: Sendable {
         let inFlight = InFlightRequests(capacity: settings.poolSize)
         let probes = ProbeRoutes(catalog: catalog, availability: availability)
         let metricsRoute = MetricsRoute(metrics: metrics, inFlight: inFlight, availability: availability, reads: reads)
+        let cors = CORSMiddleware<BasicRequestContext>(credentialedOrigins: settings.corsOrigins)
+        let requestLog = RequestLog(metrics: metrics, catalog: catalog)
         let router = Self.router(
             rpc: rpc, health: HealthRoute(pool: pool, availability: availability),
             openAPI: OpenAPIRoute(adapter: adapter, catalog: catalog, availability: availability), webhooks: webhooks,
-            timeout: settings.requestTimeout, inFlight: inFlight,
-            cors: CORSMiddleware(credentialedOrigins: settings.corsOrigins),
-            log: RequestLogMiddleware(metrics: metrics, catalog: catalog))
+            timeout: settings.requestTimeout, inFlight: inFlight, cors: cors, log: RequestLogMiddleware(log: requestLog))
         probes.add(to: router)
         metricsRoute.add(to: router)
         SCIMHandler(
@@ -131,7 +131,14 @@ public struct Bridge: Sendable {
             rateLimiter: SCIMRateLimiter(perSecond: settings.scimRateLimit, burst: settings.scimRateLimit * 5)
         ).add(to: router, timeout: settings.requestTimeout)
 
+        let lane = settings.answersReadsOnLane
+            ? RPCLaneResponder(
+                rpc: rpc, inFlight: inFlight, timeout: settings.requestTimeout, cors: cors, log: requestLog, logger: logger,
+                serverName: Self.serverName)
+            : nil
         let server = GuardedHTTP1Channel.server(
+            idleTimeout: settings.idleTimeout, headerTimeout: settings.headerTimeout, maxHeaderSize: settings.maxHeaderSize, lane: lane)
+        let adminServer = GuardedHTTP1Channel.server(
             idleTimeout: settings.idleTimeout, headerTimeout: settings.headerTimeout, maxHeaderSize: settings.maxHeaderSize)
         var services: [any Service] = [
             LoggedService(
@@ -169,7 +176,7 @@ public struct Bridge: Sendable {
         let app = Application(
             router: router,
             server: server,
-            configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "smta"),
+            configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: Self.serverName),
             services: services,
             onServerRunning: { channel in
                 await onListening(channel.localAddress?.port ?? settings.port)
@@ -183,8 +190,8 @@ public struct Bridge: Sendable {
             metricsRoute.add(to: adminRouter)
             listeners.append(
                 Application(
-                    router: adminRouter, server: server,
-                    configuration: ApplicationConfiguration(address: .hostname(settings.host, port: adminPort), serverName: "smta"),
+                    router: adminRouter, server: adminServer,
+                    configuration: ApplicationConfiguration(address: .hostname(settings.host, port: adminPort), serverName: Self.serverName),
                     onServerRunning: { [logger] channel in
                         logger.notice("smta admin listening on http://\(settings.host):\(channel.localAddress?.port ?? adminPort)")
                     },
@@ -224,6 +231,9 @@ public struct Bridge: Sendable {
         ]
     }
 
+    /// The `Server` header of every answer.
+    static let serverName = "smta"
+
     /// How long the database must have been unreachable for its return to renew the pool.
     static let poolRenewalOutage: Duration = .seconds(2)
 
@@ -240,14 +250,14 @@ public struct Bridge: Sendable {
             router.post("\(prefix)/:function") { request, context in
                 await inFlight.counting {
                     await Deadline.run(within: timeout) {
-                        await rpc.respond(to: request, context: context, readOnly: false)
+                        await rpc.respond(to: RPCCall(request, function: context.parameters.get("function") ?? ""), requestID: context.id, logger: context.logger)
                     }
                 }
             }
             router.get("\(prefix)/:function") { request, context in
                 await inFlight.counting {
                     await Deadline.run(within: timeout) {
-                        await rpc.respond(to: request, context: context, readOnly: true)
+                        await rpc.respond(to: RPCCall(request, function: context.parameters.get("function") ?? ""), requestID: context.id, logger: context.logger)
                     }
                 }
             }
@@ -255,7 +265,7 @@ public struct Bridge: Sendable {
             router.head("\(prefix)/:function") { request, context in
                 var response = await inFlight.counting {
                     await Deadline.run(within: timeout) {
-                        await rpc.respond(to: request, context: context, readOnly: true)
+                        await rpc.respond(to: RPCCall(request, function: context.parameters.get("function") ?? ""), requestID: context.id, logger: context.logger)
                     }
                 }
                 response.body = ResponseBody()

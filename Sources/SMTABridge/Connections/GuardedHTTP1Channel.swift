@@ -4,8 +4,8 @@ import NIOCore
 
 /// Hummingbird's HTTP/1.1 channel with the bridge's connection guards: ``HeaderReadTimeout``
 /// first in the pipeline (before the HTTP decoder, where bytes are still bytes), and after the
-/// decoder ``HeaderSectionWatch`` and ``HeaderOverflowResponder``. Hummingbird's own idle
-/// timeout closes keep-alive connections left idle.
+/// decoder ``HeaderSectionWatch`` and ``HeaderOverflowResponder``, and last, when given,
+/// ``RPCLane``. Hummingbird's own idle timeout closes keep-alive connections left idle.
 struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = HTTP1Channel.Value
 
@@ -13,6 +13,8 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     let base: HTTP1Channel
     /// How long a client may take to send a request's header section.
     let headerTimeout: Duration
+    /// What answers the calls ``RPCLane`` takes; nil: Hummingbird answers every request.
+    let lane: RPCLaneResponder?
 
     var responder: Responder { base.responder }
 
@@ -23,7 +25,15 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
         } catch {
             return channel.eventLoop.makeFailedFuture(error)
         }
-        return base.setup(channel: channel, logger: logger)
+        return base.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            if let lane {
+                // After the connection's state handler, so that its idle timeout and graceful
+                // shutdown see the lane's requests and answers.
+                let state = try channel.pipeline.syncOperations.handler(type: HTTPConnectionStateHandler.self)
+                try channel.pipeline.syncOperations.addHandler(RPCLane(answer: lane.answer), position: .after(state))
+            }
+            return value
+        }
     }
 
     func handle(value: Value, logger: Logger) async {
@@ -35,14 +45,16 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     ///   - idleTimeout: how long a keep-alive connection may stay idle between requests.
     ///   - headerTimeout: how long a client may take to send a request's header section.
     ///   - maxHeaderSize: the largest header section accepted, in bytes (one field or all).
-    static func server(idleTimeout: Duration, headerTimeout: Duration, maxHeaderSize: Int) -> HTTPServerBuilder {
+    ///   - lane: what answers the calls ``RPCLane`` takes from the pipeline; nil for none.
+    static func server(idleTimeout: Duration, headerTimeout: Duration, maxHeaderSize: Int, lane: RPCLaneResponder? = nil) -> HTTPServerBuilder {
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
             maxHeaderFieldSize: maxHeaderSize, maxHeaderListSize: maxHeaderSize, maxHeaderFieldCount: 100)
         let configuration = HTTP1Channel.Configuration(
             additionalChannelHandlers: [HeaderSectionWatch(), HeaderOverflowResponder(maxHeaderSize: maxHeaderSize)],
             idleTimeout: TimeAmount(idleTimeout), httpDecoderConfiguration: decoder)
         return HTTPServerBuilder { responder in
-            GuardedHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: configuration), headerTimeout: headerTimeout)
+            GuardedHTTP1Channel(
+                base: HTTP1Channel(responder: responder, configuration: configuration), headerTimeout: headerTimeout, lane: lane)
         }
     }
 }

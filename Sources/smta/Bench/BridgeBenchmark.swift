@@ -28,7 +28,10 @@ import SMTASupabase
 ///   bridge answering this call could cost;
 /// - **the bridge's own stacks joined** (``HummingbirdBridgeFloor``): Hummingbird answering the
 ///   route with the statement's result through `Gate` and a pool of its own, for a fixed caller
-///   — the bridge less its own work, which the report gives as the difference;
+///   — the bridge less its own work on the router's path; and the same on the lane's path
+///   (``NIOGateFloor``: a SwiftNIO channel handler, a task per request, `Gate`);
+/// - **the bridge without its lane**: a second bridge whose calls all go through Hummingbird's
+///   router (`answersReadsOnLane` off), the lane's before, measured in the same rounds;
 /// - **pgbench** (libpq) sending (a) that statement and (b) the four-statement transaction a
 ///   client would write by hand (BEGIN; the role and claim settings; the call; COMMIT).
 ///
@@ -85,8 +88,10 @@ struct BridgeBenchmark: AsyncParsableCommand {
         let cluster = LocalCluster(directory: scratch + "/postgres", port: try LocalCluster.freePort(), binaries: binaries)
         Console.line("Starting a throwaway PostgreSQL cluster…")
         try cluster.create()
-        // Room for the largest pgbench of the curve beside the bridge's pool.
-        try cluster.start(durable: false, maxConnections: max(100, (connections.max() ?? 0) + clients + 20))
+        // Every load keeps its connections open across the rounds: the two bridges, the five
+        // floors with a database side, pgbench, and the bridge and PgBouncer of --pgbouncer,
+        // `clients` each; the bridges' sessions of their own; the largest pgbench of the curve.
+        try cluster.start(durable: false, maxConnections: max(100, (connections.max() ?? 0) + clients * 10 + 30))
         defer { try? cluster.stop(immediate: true) }
         var pooler: LocalPgBouncer?
         if pgbouncer {
@@ -164,6 +169,17 @@ struct BridgeBenchmark: AsyncParsableCommand {
         let server = Task { try await bridge.run(gracefulShutdownSignals: []) { _ in listening.continuation.yield() } }
         defer { server.cancel() }
         for await _ in listening.stream { break }
+        // The same bridge with every call through Hummingbird's router: the lane's before.
+        let routedPort = try LocalCluster.freePort()
+        var routedSettings = BridgeSettings(port: routedPort, poolSize: clients)
+        routedSettings.answersReadsOnLane = false
+        let routedBridge = Bridge(
+            adapter: try SupabaseAdapter(settings: SupabaseSettings(jwtSecret: secret)), database: url, settings: routedSettings,
+            logger: logger)
+        let routedListening = AsyncStream<Void>.makeStream()
+        let routedServer = Task { try await routedBridge.run(gracefulShutdownSignals: []) { _ in routedListening.continuation.yield() } }
+        defer { routedServer.cancel() }
+        for await _ in routedListening.stream { break }
         // The same bridge through PgBouncer, the watch and LISTEN straight to PostgreSQL.
         let pooledPort = try LocalCluster.freePort()
         var pooledServer: (task: Task<Void, any Error>, listening: AsyncStream<Void>)?
@@ -227,6 +243,16 @@ struct BridgeBenchmark: AsyncParsableCommand {
             await eventLoopBridgeFloor.close()
             throw LoadTools.BenchmarkFailure("the Hummingbird bridge floor answered \(joined.status) \(joined.body), not the bridge's body")
         }
+        let nioGateFloor = try await NIOGateFloor.start(
+            path: path, url: url, identity: Identity(userID: userID, email: "bench@example.com", role: .authenticated, claimsJSON: claims, source: "supabase"),
+            statement: statement, clients: clients)
+        let laneFloorAnswer = await HTTPProbe.send(.GET, port: nioGateFloor.port, path: path, headers: [], limit: .seconds(5))
+        guard laneFloorAnswer.status == 200, laneFloorAnswer.body == body.body else {
+            await nioGateFloor.close()
+            await hummingbirdBridgeFloor.close()
+            await eventLoopBridgeFloor.close()
+            throw LoadTools.BenchmarkFailure("the SwiftNIO + Gate floor answered \(laneFloorAnswer.status) \(laneFloorAnswer.body), not the bridge's body")
+        }
         var loads = [
             Load(name: "HTTP floor: Hummingbird, fixed body") {
                 try await offLoop { try LoadTools.wrk(url: "http://127.0.0.1:\(floor.port)\(path)", header: header, connections: clients, seconds: seconds) }
@@ -260,6 +286,23 @@ struct BridgeBenchmark: AsyncParsableCommand {
                 }
             },
         ]
+        loads += [
+            Load(name: "bridge floor: SwiftNIO + Gate, joined") {
+                try await offLoop {
+                    try LoadTools.wrk(url: "http://127.0.0.1:\(nioGateFloor.port)\(path)", header: header, connections: clients, seconds: seconds)
+                }
+            },
+            Load(name: "bridge, router only (lane off)") {
+                try await offLoop {
+                    try LoadTools.wrk(url: "http://127.0.0.1:\(routedPort)\(path)", header: header, connections: clients, seconds: seconds)
+                }
+            },
+        ]
+        _ = try await offLoop { try LoadTools.wrk(url: "http://127.0.0.1:\(routedPort)\(path)", header: header, connections: clients, seconds: 2) }
+        let routed = await HTTPProbe.send(.GET, port: routedPort, path: path, headers: [("Authorization", "Bearer \(token)")], limit: .seconds(5))
+        guard routed.status == 200, routed.body == body.body else {
+            throw LoadTools.BenchmarkFailure("the bridge without its lane answered \(routed.status) \(routed.body), not the bridge's body")
+        }
         if let pooledDatabaseURL {
             let pooledURL = "http://127.0.0.1:\(pooledPort)\(path)"
             _ = try await offLoop { try LoadTools.wrk(url: pooledURL, header: header, connections: clients, seconds: 2) }
@@ -290,6 +333,7 @@ struct BridgeBenchmark: AsyncParsableCommand {
         await eventLoopClientFloor.close()
         await eventLoopBridgeFloor.close()
         await hummingbirdBridgeFloor.close()
+        await nioGateFloor.close()
         let rows = zip(loads, runs).map { ($0.name, Self.median($1)) }
         let report = BridgeBenchmarkReport(
             clients: clients, seconds: seconds, rounds: rounds, rows: rows,

@@ -16,7 +16,9 @@ struct BridgeBenchmarkReport {
     /// Each load's medians, in the order run: the HTTP floor, the bridge, the Swift client floor,
     /// pgbench's statement, pgbench's transaction, the event-loop client floor (PostgresNIO's
     /// futures), the event-loop HTTP floor (SwiftNIO alone), the event-loop bridge floor (the two
-    /// joined), the Hummingbird bridge floor (Hummingbird and the Gate joined).
+    /// joined), the Hummingbird bridge floor (Hummingbird and the Gate joined), the lane's floor
+    /// (SwiftNIO and the Gate joined), the bridge without its lane; then, with `--pgbouncer`,
+    /// the loads through PgBouncer.
     let rows: [(name: String, measured: BridgeBenchmark.Measured)]
     let curve: [CurvePoint]
 
@@ -28,6 +30,8 @@ struct BridgeBenchmarkReport {
     private var nioFloor: BridgeBenchmark.Measured { rows[6].measured }
     private var eventLoopBridgeFloor: BridgeBenchmark.Measured { rows[7].measured }
     private var hummingbirdBridgeFloor: BridgeBenchmark.Measured { rows[8].measured }
+    private var laneFloor: BridgeBenchmark.Measured { rows[9].measured }
+    private var routedBridge: BridgeBenchmark.Measured { rows[10].measured }
 
     /// The bridge's CPU per request over the HTTP floor's.
     var cpuOverHTTPFloor: Double { bridge.ownMicros / httpFloor.ownMicros }
@@ -67,7 +71,13 @@ struct BridgeBenchmarkReport {
                 + "\(Self.format(eventLoopBridgeFloor.figures.perSecond / pgbench.figures.perSecond, 0, 2)) × pgbench's throughput, p99 \(Self.format(eventLoopBridgeFloor.figures.p99, 0, 2)) ms")
         lines.append(
             "Joined on Hummingbird and the Gate: \(Self.format(hummingbirdBridgeFloor.ownMicros, 0, 0)) µs (\(Self.format(hummingbirdBridgeFloor.ownMicros / httpFloor.ownMicros, 0, 2)) × the HTTP floor); "
-                + "the bridge's own work on that path: \(Self.format(bridge.ownMicros - hummingbirdBridgeFloor.ownMicros, 0, 0)) µs")
+                + "the bridge's own work on that path: \(Self.format(routedBridge.ownMicros - hummingbirdBridgeFloor.ownMicros, 0, 0)) µs")
+        lines.append(
+            "Joined on SwiftNIO and the Gate (the lane's floor): \(Self.format(laneFloor.ownMicros, 0, 0)) µs (\(Self.format(laneFloor.ownMicros / httpFloor.ownMicros, 0, 2)) × the HTTP floor); "
+                + "the bridge's own work on the lane: \(Self.format(bridge.ownMicros - laneFloor.ownMicros, 0, 0)) µs")
+        lines.append(
+            "The lane: the bridge \(Self.format(bridge.ownMicros, 0, 0)) µs against \(Self.format(routedBridge.ownMicros, 0, 0)) µs with every call through the router "
+                + "(\(Self.format(bridge.ownMicros / routedBridge.ownMicros, 0, 2)) ×), \(Self.format(bridge.figures.perSecond / routedBridge.figures.perSecond, 0, 2)) × its throughput")
         if let bridgePostgres = bridge.postgresMicros, let directPostgres = pgbench.postgresMicros {
             lines.append(
                 "PostgreSQL CPU per call: \(Self.format(bridgePostgres, 0, 0)) µs under the bridge, \(Self.format(directPostgres, 0, 0)) µs under pgbench")

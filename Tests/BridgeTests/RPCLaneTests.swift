@@ -1,0 +1,299 @@
+import HTTPTypes
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOEmbedded
+import NIOHTTPTypes
+import Testing
+
+@testable import SMTABridge
+
+/// The lane in the channel pipeline: which requests it takes, which go on to Hummingbird
+/// untouched, and that answers keep the requests' order on a connection.
+@Suite("RPCLane takes GET calls from the pipeline and keeps every answer in request order", .timeLimit(.minutes(1)))
+struct RPCLaneTests {
+    /// The lane's answers, held until the test lets each go.
+    final class HeldAnswers: Sendable {
+        private let state = NIOLockedValueBox<(calls: [(RPCCall, String)], waiting: [CheckedContinuation<Void, Never>])>(([], []))
+
+        /// The calls answered so far (or being answered), with their paths.
+        var calls: [(RPCCall, String)] { state.withLockedValue { $0.calls } }
+
+        /// The lane's `answer`: records the call, waits to be let go, answers `200` with the
+        /// function's name as body.
+        func answer(_ call: RPCCall, path: String) async -> (head: HTTPResponse, body: ByteBuffer) {
+            await withCheckedContinuation { continuation in
+                state.withLockedValue {
+                    $0.calls.append((call, path))
+                    $0.waiting.append(continuation)
+                }
+            }
+            return (HTTPResponse(status: .ok, headerFields: [.contentLength: "\(call.function.utf8.count)"]), ByteBuffer(string: call.function))
+        }
+
+        /// Lets the oldest held answer go, once one is held.
+        func letOneGo() async throws {
+            for _ in 0..<500 {
+                let continuation = state.withLockedValue { $0.waiting.isEmpty ? nil : $0.waiting.removeFirst() }
+                if let continuation {
+                    continuation.resume()
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            Issue.record("no answer was held")
+        }
+    }
+
+    /// Counts the `read()`s that pass the lane towards the socket.
+    final class ReadCounter: ChannelOutboundHandler, @unchecked Sendable {
+        typealias OutboundIn = Never
+        var reads = 0
+        func read(context: ChannelHandlerContext) {
+            reads += 1
+            context.read()
+        }
+    }
+
+    static func request(_ method: HTTPRequest.Method, _ path: String, _ fields: HTTPFields = [:]) -> HTTPRequestPart {
+        .head(HTTPRequest(method: method, scheme: nil, authority: "localhost", path: path, headerFields: fields))
+    }
+
+    /// A channel with the lane (and a read counter before it), whose answers `answers` holds.
+    static func channel(_ answers: HeldAnswers) async throws -> (NIOAsyncTestingChannel, ReadCounter) {
+        let channel = NIOAsyncTestingChannel()
+        let counter = ReadCounter()
+        try await channel.pipeline.addHandler(counter)
+        try await channel.pipeline.addHandler(RPCLane(answer: { try? await Task.sleep(for: .zero); return await answers.answer($0, path: $1) }))
+        return (channel, counter)
+    }
+
+    /// The next part written towards the client, waiting for it for at most 5 seconds.
+    static func written(_ channel: NIOAsyncTestingChannel) async throws -> HTTPResponsePart {
+        for _ in 0..<500 {
+            if let part = try await channel.readOutbound(as: HTTPResponsePart.self) {
+                return part
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw NothingWritten()
+    }
+
+    struct NothingWritten: Error {}
+
+    /// The parts Hummingbird would read now.
+    static func handedOn(_ channel: NIOAsyncTestingChannel) async throws -> [HTTPRequestPart] {
+        var parts: [HTTPRequestPart] = []
+        while let part = try await channel.readInbound(as: HTTPRequestPart.self) {
+            parts.append(part)
+        }
+        return parts
+    }
+
+    static func body(_ part: HTTPResponsePart) -> String? {
+        if case .body(let buffer) = part { return String(buffer: buffer) }
+        return nil
+    }
+
+    @Test("a GET of /rpc/{function} or /rest/v1/rpc/{function} is answered by the lane, never handed on")
+    func takesCalls() async throws {
+        let answers = HeldAnswers()
+        let (channel, _) = try await Self.channel(answers)
+        for (path, function) in [("/rpc/list_my_organizations?limit=2&name=eq.x", "list_my_organizations"), ("/rest/v1/rpc/Fn_2", "Fn_2")] {
+            try await channel.writeInbound(Self.request(.get, path, [.authorization: "Bearer t"]))
+            try await channel.writeInbound(HTTPRequestPart.end(nil))
+            try await answers.letOneGo()
+            guard case .head(let head) = try await Self.written(channel) else {
+                Issue.record("no head")
+                return
+            }
+            #expect(head.status == .ok)
+            #expect(Self.body(try await Self.written(channel)) == function)
+            guard case .end = try await Self.written(channel) else {
+                Issue.record("no end")
+                return
+            }
+            #expect(try await Self.handedOn(channel).isEmpty)
+        }
+        let calls = answers.calls
+        #expect(calls.map(\.0.function) == ["list_my_organizations", "Fn_2"])
+        #expect(calls.map(\.1) == ["/rpc/list_my_organizations", "/rest/v1/rpc/Fn_2"])
+        #expect(calls[0].0.query == "limit=2&name=eq.x")
+        #expect(calls[1].0.query == nil)
+        #expect(calls[0].0.headers[.authorization] == "Bearer t")
+        #expect(calls.allSatisfy { $0.0.method == .get })
+        _ = try await channel.finish(acceptAlreadyClosed: true)
+    }
+
+    @Test("every other request goes on to Hummingbird unchanged: POST, HEAD, other paths, odd names, Connection: close, Expect")
+    func handsOnTheRest() async throws {
+        let answers = HeldAnswers()
+        let (channel, _) = try await Self.channel(answers)
+        let requests: [HTTPRequestPart] = [
+            Self.request(.post, "/rpc/f"), Self.request(.head, "/rpc/f"), Self.request(.get, "/health"),
+            Self.request(.get, "/rpc/"), Self.request(.get, "/rpc/a/b"), Self.request(.get, "/rpc/f%20g"), Self.request(.get, "/rpc/f-g"),
+            Self.request(.get, "/rpcx/f"), Self.request(.get, "/rest/v1/rpc/"), Self.request(.get, "/rpc/f", [.connection: "Close"]),
+            Self.request(.get, "/rpc/f", [.expect: "100-continue"]),
+        ]
+        for request in requests {
+            try await channel.writeInbound(request)
+            try await channel.writeInbound(HTTPRequestPart.end(nil))
+            let parts = try await Self.handedOn(channel)
+            #expect(parts.count == 2, "\(request)")
+            if case .head(let head) = parts.first, case .head(let sent) = request {
+                #expect(head == sent)
+            }
+            // Hummingbird answers before the next request.
+            try await channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+            try await channel.writeOutbound(HTTPResponsePart.end(nil))
+            _ = try await Self.written(channel)
+            _ = try await Self.written(channel)
+        }
+        #expect(answers.calls.isEmpty)
+        _ = try await channel.finish(acceptAlreadyClosed: true)
+    }
+
+    @Test("a GET that sends a body goes to Hummingbird whole, head first")
+    func handsOnAGetWithABody() async throws {
+        let answers = HeldAnswers()
+        let (channel, _) = try await Self.channel(answers)
+        try await channel.writeInbound(Self.request(.get, "/rpc/f"))
+        try await channel.writeInbound(HTTPRequestPart.body(ByteBuffer(string: "{}")))
+        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        let parts = try await Self.handedOn(channel)
+        #expect(parts.count == 3)
+        if case .head(let head) = parts.first {
+            #expect(head.path == "/rpc/f")
+        } else {
+            Issue.record("the head was not handed on first")
+        }
+        #expect(answers.calls.isEmpty)
+        _ = try await channel.finish(acceptAlreadyClosed: true)
+    }
+
+    @Test("while Hummingbird owes an answer, a call goes to Hummingbird too; once answered, the lane takes the next")
+    func waitsForHummingbird() async throws {
+        let answers = HeldAnswers()
+        let (channel, _) = try await Self.channel(answers)
+        try await channel.writeInbound(Self.request(.post, "/rpc/write"))
+        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        try await channel.writeInbound(Self.request(.get, "/rpc/read"))
+        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        #expect(try await Self.handedOn(channel).count == 4)
+        // Hummingbird answers both; the next call is the lane's.
+        for _ in 0..<2 {
+            try await channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+            try await channel.writeOutbound(HTTPResponsePart.end(nil))
+        }
+        try await channel.writeInbound(Self.request(.get, "/rpc/read"))
+        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        try await answers.letOneGo()
+        #expect(try await Self.handedOn(channel).isEmpty)
+        #expect(answers.calls.count == 1)
+        _ = try await channel.finish(acceptAlreadyClosed: true)
+    }
+
+    @Test("requests that arrive while the lane answers wait, reading stops, and both resume after the answer, in order")
+    func holdsWhatFollows() async throws {
+        let answers = HeldAnswers()
+        let (channel, counter) = try await Self.channel(answers)
+        let recorder = EventRecorder()
+        try await channel.pipeline.addHandler(recorder)
+        try await channel.writeInbound(Self.request(.get, "/rpc/first"))
+        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        // Pipelined behind it: a POST for Hummingbird, then another call.
+        try await channel.writeInbound(Self.request(.post, "/rpc/second"))
+        try await channel.writeInbound(HTTPRequestPart.body(ByteBuffer(string: "{}")))
+        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        try await channel.writeInbound(Self.request(.get, "/rpc/third"))
+        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        let readsBefore = try await channel.testingEventLoop.submit { counter.reads }.get()
+        channel.pipeline.read()
+        #expect(try await Self.handedOn(channel).isEmpty, "nothing passes the lane while it answers")
+        #expect(try await channel.testingEventLoop.submit { counter.reads }.get() == readsBefore, "read() is held")
+
+        try await answers.letOneGo()
+        #expect(Self.body(try await Self.written(channel).self) == nil)  // the head
+        #expect(Self.body(try await Self.written(channel)) == "first")
+        _ = try await Self.written(channel)  // end
+        // The POST goes on to Hummingbird; the call behind it waits for Hummingbird's answer,
+        // so it goes on too.
+        let parts = try await Self.handedOn(channel)
+        #expect(parts.count == 5)
+        // Hummingbird's async channel delivers what it read at a read's end: one came after them.
+        #expect(try await channel.testingEventLoop.submit { recorder.events.last } .get() == "readComplete")
+        #expect(try await channel.testingEventLoop.submit { recorder.events.filter { $0 == "read" }.count }.get() == 5)
+        #expect(try await channel.testingEventLoop.submit { counter.reads }.get() == readsBefore + 1, "the held read() went on")
+        #expect(answers.calls.map(\.0.function) == ["first"])
+        _ = try await channel.finish(acceptAlreadyClosed: true)
+    }
+
+    @Test("two calls pipelined are answered one after the other, in order")
+    func answersInOrder() async throws {
+        let answers = HeldAnswers()
+        let (channel, _) = try await Self.channel(answers)
+        for name in ["one", "two"] {
+            try await channel.writeInbound(Self.request(.get, "/rpc/\(name)"))
+            try await channel.writeInbound(HTTPRequestPart.end(nil))
+        }
+        try await answers.letOneGo()
+        _ = try await Self.written(channel)
+        #expect(Self.body(try await Self.written(channel)) == "one")
+        _ = try await Self.written(channel)
+        try await answers.letOneGo()
+        _ = try await Self.written(channel)
+        #expect(Self.body(try await Self.written(channel)) == "two")
+        #expect(answers.calls.map(\.0.function) == ["one", "two"])
+        _ = try await channel.finish(acceptAlreadyClosed: true)
+    }
+
+    /// Records the inbound events that pass the lane.
+    final class EventRecorder: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = HTTPRequestPart
+        var inputClosed = false
+        /// `read` and `readComplete`, in the order they passed.
+        var events: [String] = []
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if let event = event as? ChannelEvent, event == .inputClosed {
+                inputClosed = true
+            }
+            context.fireUserInboundEventTriggered(event)
+        }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            events.append("read")
+            context.fireChannelRead(data)
+        }
+        func channelReadComplete(context: ChannelHandlerContext) {
+            events.append("readComplete")
+            context.fireChannelReadComplete()
+        }
+    }
+
+    @Test("a client that half-closes after its call gets the answer before Hummingbird learns the input ended")
+    func halfClosure() async throws {
+        let answers = HeldAnswers()
+        let (channel, _) = try await Self.channel(answers)
+        let recorder = EventRecorder()
+        try await channel.pipeline.addHandler(recorder)
+        try await channel.writeInbound(Self.request(.get, "/rpc/f"))
+        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(try await channel.testingEventLoop.submit { recorder.inputClosed }.get() == false)
+        try await answers.letOneGo()
+        _ = try await Self.written(channel)
+        _ = try await Self.written(channel)
+        _ = try await Self.written(channel)
+        #expect(try await channel.testingEventLoop.submit { recorder.inputClosed }.get() == true)
+        _ = try await channel.finish(acceptAlreadyClosed: true)
+    }
+
+    @Test("a call whose end never comes (the input ended) goes to Hummingbird")
+    func truncatedCall() async throws {
+        let answers = HeldAnswers()
+        let (channel, _) = try await Self.channel(answers)
+        try await channel.writeInbound(Self.request(.get, "/rpc/f"))
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(try await Self.handedOn(channel).count == 1)
+        #expect(answers.calls.isEmpty)
+        _ = try await channel.finish(acceptAlreadyClosed: true)
+    }
+}
