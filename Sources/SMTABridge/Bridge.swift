@@ -173,6 +173,11 @@ public struct Bridge: Sendable {
         samplerConfiguration.options.additionalStartupParameters = poolConfiguration.options.additionalStartupParameters
             .filter { $0.0 != "application_name" } + [("application_name", "smta-bridge-lag-sampler")]
         services += Self.replicaServices(replicas, primary: samplerConfiguration, maxLag: settings.maxReplicaLag, logger: logger)
+        if let lane {
+            // Last: a graceful shutdown stops the services in reverse order, so the lane's calls
+            // end before the pools they use close.
+            services.append(LoggedService(name: "lane calls", base: lane.calls, logger: logger))
+        }
         let app = Application(
             router: router,
             server: server,

@@ -61,9 +61,11 @@ struct RPCLaneTests {
     /// A channel with the lane (and a read counter before it), whose answers `answers` holds.
     static func channel(_ answers: HeldAnswers) async throws -> (NIOAsyncTestingChannel, ReadCounter) {
         let channel = NIOAsyncTestingChannel()
+        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080))
         let counter = ReadCounter()
         try await channel.pipeline.addHandler(counter)
-        try await channel.pipeline.addHandler(RPCLane(answer: { try? await Task.sleep(for: .zero); return await answers.answer($0, path: $1) }))
+        try await channel.pipeline.addHandler(
+            RPCLane(answer: { try? await Task.sleep(for: .zero); return await answers.answer($0, path: $1) }, calls: LaneCalls()))
         return (channel, counter)
     }
 
@@ -133,6 +135,7 @@ struct RPCLaneTests {
             Self.request(.get, "/rpc/"), Self.request(.get, "/rpc/a/b"), Self.request(.get, "/rpc/f%20g"), Self.request(.get, "/rpc/f-g"),
             Self.request(.get, "/rpcx/f"), Self.request(.get, "/rest/v1/rpc/"), Self.request(.get, "/rpc/f", [.connection: "Close"]),
             Self.request(.get, "/rpc/f", [.expect: "100-continue"]),
+            Self.request(.get, "/rpc/f", [.contentLength: "2"]), Self.request(.get, "/rpc/f", [.transferEncoding: "chunked"]),
         ]
         for request in requests {
             try await channel.writeInbound(request)
@@ -192,7 +195,7 @@ struct RPCLaneTests {
         _ = try await channel.finish(acceptAlreadyClosed: true)
     }
 
-    @Test("requests that arrive while the lane answers wait, reading stops, and both resume after the answer, in order")
+    @Test("requests that arrive while the lane answers wait, reading stops once too many wait, and both resume after the answer, in order")
     func holdsWhatFollows() async throws {
         let answers = HeldAnswers()
         let (channel, counter) = try await Self.channel(answers)
@@ -209,20 +212,26 @@ struct RPCLaneTests {
         let readsBefore = try await channel.testingEventLoop.submit { counter.reads }.get()
         channel.pipeline.read()
         #expect(try await Self.handedOn(channel).isEmpty, "nothing passes the lane while it answers")
-        #expect(try await channel.testingEventLoop.submit { counter.reads }.get() == readsBefore, "read() is held")
+        #expect(try await channel.testingEventLoop.submit { counter.reads }.get() == readsBefore + 1, "a few waiting: reading goes on")
+        for _ in 0..<6 {
+            try await channel.writeInbound(Self.request(.get, "/rpc/more"))
+            try await channel.writeInbound(HTTPRequestPart.end(nil))
+        }
+        channel.pipeline.read()
+        #expect(try await channel.testingEventLoop.submit { counter.reads }.get() == readsBefore + 1, "\(RPCLane.waitingLimit) waiting: read() is held")
 
         try await answers.letOneGo()
         #expect(Self.body(try await Self.written(channel).self) == nil)  // the head
         #expect(Self.body(try await Self.written(channel)) == "first")
         _ = try await Self.written(channel)  // end
-        // The POST goes on to Hummingbird; the call behind it waits for Hummingbird's answer,
-        // so it goes on too.
+        // The POST goes on to Hummingbird; the calls behind it wait for Hummingbird's answer,
+        // so they go on too.
         let parts = try await Self.handedOn(channel)
-        #expect(parts.count == 5)
+        #expect(parts.count == 17)
         // Hummingbird's async channel delivers what it read at a read's end: one came after them.
-        #expect(try await channel.testingEventLoop.submit { recorder.events.last } .get() == "readComplete")
-        #expect(try await channel.testingEventLoop.submit { recorder.events.filter { $0 == "read" }.count }.get() == 5)
-        #expect(try await channel.testingEventLoop.submit { counter.reads }.get() == readsBefore + 1, "the held read() went on")
+        #expect(try await channel.testingEventLoop.submit { recorder.events.last }.get() == "readComplete")
+        #expect(try await channel.testingEventLoop.submit { recorder.events.filter { $0 == "read" }.count }.get() == 17)
+        #expect(try await channel.testingEventLoop.submit { counter.reads }.get() == readsBefore + 2, "the held read() went on")
         #expect(answers.calls.map(\.0.function) == ["first"])
         _ = try await channel.finish(acceptAlreadyClosed: true)
     }
@@ -250,6 +259,7 @@ struct RPCLaneTests {
     final class EventRecorder: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = HTTPRequestPart
         var inputClosed = false
+        var errors = 0
         /// `read` and `readComplete`, in the order they passed.
         var events: [String] = []
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -265,6 +275,10 @@ struct RPCLaneTests {
         func channelReadComplete(context: ChannelHandlerContext) {
             events.append("readComplete")
             context.fireChannelReadComplete()
+        }
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            errors += 1
+            events.append("error")
         }
     }
 
@@ -295,5 +309,98 @@ struct RPCLaneTests {
         #expect(try await Self.handedOn(channel).count == 1)
         #expect(answers.calls.isEmpty)
         _ = try await channel.finish(acceptAlreadyClosed: true)
+    }
+
+    @Test("an answer that leaves the channel unwritable stops everything behind it until it is writable again")
+    func waitsForWritability() async throws {
+        let answers = HeldAnswers()
+        let (channel, _) = try await Self.channel(answers)
+        try await channel.writeInbound(Self.request(.get, "/rpc/first"))
+        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        try await channel.writeInbound(Self.request(.post, "/rpc/second"))
+        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        channel.isWritable = false
+        try await answers.letOneGo()
+        for _ in 0..<3 { _ = try await Self.written(channel) }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(try await Self.handedOn(channel).isEmpty, "passed on while the client does not read")
+        channel.isWritable = true
+        channel.pipeline.fireChannelWritabilityChanged()
+        #expect(try await Self.handedOn(channel).count == 2)
+        _ = try await channel.finish(acceptAlreadyClosed: true)
+    }
+
+    @Test("a decoding error that arrives while the lane answers reaches Hummingbird after the answer and what came before it")
+    func holdsErrors() async throws {
+        let answers = HeldAnswers()
+        let (channel, _) = try await Self.channel(answers)
+        let recorder = EventRecorder()
+        try await channel.pipeline.addHandler(recorder)
+        try await channel.writeInbound(Self.request(.get, "/rpc/first"))
+        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        try await channel.writeInbound(Self.request(.post, "/rpc/second"))
+        channel.pipeline.fireErrorCaught(ChannelError.inputClosed)
+        // (Every inbound write of the test ends with a read's end, which passes.)
+        let before = try await channel.testingEventLoop.submit { recorder.events }.get()
+        #expect(!before.contains("read") && !before.contains("error"), "\(before)")
+        try await answers.letOneGo()
+        for _ in 0..<3 { _ = try await Self.written(channel) }
+        let after = try await channel.testingEventLoop.submit { recorder.events }.get()
+        #expect(after.filter { $0 != "readComplete" } == ["read", "error"], "\(after)")
+        #expect(after.suffix(2) == ["readComplete", "error"], "the POST's head reaches Hummingbird's loop before the error")
+        _ = try await channel.finish(acceptAlreadyClosed: true)
+    }
+
+    @Test("once the output has closed (Hummingbird answered Connection: close), calls go to Hummingbird")
+    func afterOutputClosed() async throws {
+        let answers = HeldAnswers()
+        let (channel, _) = try await Self.channel(answers)
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.outputClosed)
+        try await channel.writeInbound(Self.request(.get, "/rpc/f"))
+        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        #expect(try await Self.handedOn(channel).count == 2)
+        #expect(answers.calls.isEmpty)
+        _ = try await channel.finish(acceptAlreadyClosed: true)
+    }
+
+    @Test("a GET declaring an empty body is still a call the lane takes")
+    func emptyBody() async throws {
+        let answers = HeldAnswers()
+        let (channel, _) = try await Self.channel(answers)
+        try await channel.writeInbound(Self.request(.get, "/rpc/f", [.contentLength: "0"]))
+        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        try await answers.letOneGo()
+        #expect(try await Self.handedOn(channel).isEmpty)
+        #expect(Self.body(try await Self.written(channel)) == nil)  // the head
+        #expect(Self.body(try await Self.written(channel)) == "f")
+        #expect(answers.calls.count == 1)
+        _ = try await channel.finish(acceptAlreadyClosed: true)
+    }
+
+    @Test("LaneCalls: a graceful shutdown waits for the calls running; cancelled, it cancels them and still waits")
+    func laneCalls() async throws {
+        let calls = LaneCalls()
+        let started = AsyncStream<Void>.makeStream()
+        let sawCancellation = NIOLockedValueBox(false)
+        calls.run {
+            started.continuation.yield()
+            try? await Task.sleep(for: .seconds(30))
+            sawCancellation.withLockedValue { $0 = Task.isCancelled }
+        }
+        for await _ in started.stream { break }
+        #expect(calls.running == 1)
+        let service = Task { try await calls.run() }
+        try await Task.sleep(for: .milliseconds(100))
+        service.cancel()
+        try await service.value
+        #expect(calls.running == 0, "the service returned before the call ended")
+        #expect(sawCancellation.withLockedValue { $0 })
+        // Started after the cancellation: cancelled at once.
+        let late = AsyncStream<Bool>.makeStream()
+        calls.run { late.continuation.yield(Task.isCancelled) }
+        for await cancelled in late.stream {
+            #expect(cancelled)
+            break
+        }
     }
 }

@@ -8,8 +8,9 @@ answered by the lane and by the router (``Connection: close`` hands it to the ro
 status, body and header names, for a result, a page with ``Content-Range``, a single object, a
 cross-origin call, an unknown function, an expired token and a GET of a function that writes. Lane
 calls are counted in ``/metrics`` and logged once each, under the id their answer carries. A lane
-call in flight at SIGTERM is answered before the bridge exits 0, and ``request_timeout`` bounds a
-lane call as it bounds any other (504).
+call in flight at SIGTERM is answered before the bridge exits 0 — and one whose client went away
+still runs to its end before the pool closes — and ``request_timeout`` bounds a lane call as it
+bounds any other (504).
 
 Needs SMTA_INTEROP_BINARY and SMTA_INTEROP_DATABASE_URL (a database migrated with the core and
 Supabase migrations); see bridge_common.py.
@@ -19,6 +20,7 @@ import json
 import secrets
 import signal
 import socket
+import struct
 import threading
 import time
 import uuid
@@ -242,6 +244,27 @@ class LaneTests(BridgeTestCase):
         self.assertEqual(reply[0], 200)
         self.assertEqual(json.loads(reply[2]), 7)
         self.assertEqual(draining.wait(timeout=10), 0, "smta serve's exit status after SIGTERM")
+
+    def test_a_lane_call_whose_client_left_still_ends_before_the_pool_closes_at_sigterm(self):
+        draining = Bridge("lane-abandoned", settings()).start()
+        draining.wait_for_health(200)
+        connection = Connection(draining.port)
+        connection.send(request("GET", "/rpc/interop_lane_echo?p_value=8&p_seconds=2", self.token))
+        deadline = time.monotonic() + 10
+        while not database.value("select count(*) from pg_stat_activity"
+                                 " where datname = current_database() and wait_event = 'PgSleep'"):
+            self.assertLess(time.monotonic(), deadline, "the call never reached PostgreSQL")
+            time.sleep(0.05)
+        # Reset, not closed: the connection ends at once, with no half-closure to wait behind.
+        connection.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        connection.close()
+        time.sleep(0.2)
+        draining.send_signal(signal.SIGTERM)
+        self.assertEqual(draining.wait(timeout=20), 0, "smta serve's exit status after SIGTERM")
+        lines = [json.loads(line) for line in draining.log_text().splitlines()]
+        calls = [line for line in lines if line.get("message") == "request" and line.get("function") == "interop_lane_echo"]
+        self.assertEqual([line["status"] for line in calls], [200], "the call ran to its end, on an open pool")
+        self.assertFalse([line for line in lines if line.get("level") in ("error", "critical")], "errors at shutdown")
 
     def test_request_timeout_bounds_a_lane_call(self):
         bounded = Bridge("lane-timeout", settings(SMTA_REQUEST_TIMEOUT="1")).start()

@@ -26,13 +26,16 @@ final class HTTPDate: Sendable {
         return text
     }
 
-    /// `second` (since 1970) in IMF-fixdate, in the C locale's English names.
+    /// `second` (since 1970) in IMF-fixdate, with its English names whatever the C locale.
     static func format(_ second: time_t) -> String {
         var seconds = second
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        var bytes = [CChar](repeating: 0, count: 40)
-        let count = strftime(&bytes, bytes.count, "%a, %d %b %Y %H:%M:%S GMT", &parts)
-        return String(decoding: bytes.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        func twoDigits(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(days[Int(parts.tm_wday)]), \(twoDigits(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+            + "\(twoDigits(parts.tm_hour)):\(twoDigits(parts.tm_min)):\(twoDigits(parts.tm_sec)) GMT"
     }
+
+    private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 }

@@ -23,6 +23,8 @@ struct RPCLaneResponder: Sendable {
     /// The `Server` header (`smta`).
     let serverName: String
     let date = HTTPDate()
+    /// The tasks the calls run in.
+    let calls = LaneCalls()
 
     /// The answer to `call`, made for `path` (the request's path, for the log line), and its
     /// body's bytes.
