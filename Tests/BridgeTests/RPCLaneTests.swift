@@ -58,6 +58,12 @@ struct RPCLaneTests {
         .head(HTTPRequest(method: method, scheme: nil, authority: "localhost", path: path, headerFields: fields))
     }
 
+    /// Writes a whole request without a body: its head, then its end.
+    static func send(_ channel: NIOAsyncTestingChannel, _ method: HTTPRequest.Method, _ path: String, _ fields: HTTPFields = [:]) async throws {
+        try await channel.writeInbound(request(method, path, fields))
+        try await channel.writeInbound(HTTPRequestPart.end(nil))
+    }
+
     /// A channel with the lane (and a read counter before it), whose answers `answers` holds.
     static func channel(_ answers: HeldAnswers) async throws -> (NIOAsyncTestingChannel, ReadCounter) {
         let channel = NIOAsyncTestingChannel()
@@ -101,8 +107,7 @@ struct RPCLaneTests {
         let answers = HeldAnswers()
         let (channel, _) = try await Self.channel(answers)
         for (path, function) in [("/rpc/list_my_organizations?limit=2&name=eq.x", "list_my_organizations"), ("/rest/v1/rpc/Fn_2", "Fn_2")] {
-            try await channel.writeInbound(Self.request(.get, path, [.authorization: "Bearer t"]))
-            try await channel.writeInbound(HTTPRequestPart.end(nil))
+            try await Self.send(channel, .get, path, [.authorization: "Bearer t"])
             try await answers.letOneGo()
             guard case .head(let head) = try await Self.written(channel) else {
                 Issue.record("no head")
@@ -177,18 +182,15 @@ struct RPCLaneTests {
     func waitsForHummingbird() async throws {
         let answers = HeldAnswers()
         let (channel, _) = try await Self.channel(answers)
-        try await channel.writeInbound(Self.request(.post, "/rpc/write"))
-        try await channel.writeInbound(HTTPRequestPart.end(nil))
-        try await channel.writeInbound(Self.request(.get, "/rpc/read"))
-        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        try await Self.send(channel, .post, "/rpc/write")
+        try await Self.send(channel, .get, "/rpc/read")
         #expect(try await Self.handedOn(channel).count == 4)
         // Hummingbird answers both; the next call is the lane's.
         for _ in 0..<2 {
             try await channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
             try await channel.writeOutbound(HTTPResponsePart.end(nil))
         }
-        try await channel.writeInbound(Self.request(.get, "/rpc/read"))
-        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        try await Self.send(channel, .get, "/rpc/read")
         try await answers.letOneGo()
         #expect(try await Self.handedOn(channel).isEmpty)
         #expect(answers.calls.count == 1)
@@ -201,21 +203,18 @@ struct RPCLaneTests {
         let (channel, counter) = try await Self.channel(answers)
         let recorder = EventRecorder()
         try await channel.pipeline.addHandler(recorder)
-        try await channel.writeInbound(Self.request(.get, "/rpc/first"))
-        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        try await Self.send(channel, .get, "/rpc/first")
         // Pipelined behind it: a POST for Hummingbird, then another call.
         try await channel.writeInbound(Self.request(.post, "/rpc/second"))
         try await channel.writeInbound(HTTPRequestPart.body(ByteBuffer(string: "{}")))
         try await channel.writeInbound(HTTPRequestPart.end(nil))
-        try await channel.writeInbound(Self.request(.get, "/rpc/third"))
-        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        try await Self.send(channel, .get, "/rpc/third")
         let readsBefore = try await channel.testingEventLoop.submit { counter.reads }.get()
         channel.pipeline.read()
         #expect(try await Self.handedOn(channel).isEmpty, "nothing passes the lane while it answers")
         #expect(try await channel.testingEventLoop.submit { counter.reads }.get() == readsBefore + 1, "a few waiting: reading goes on")
         for _ in 0..<6 {
-            try await channel.writeInbound(Self.request(.get, "/rpc/more"))
-            try await channel.writeInbound(HTTPRequestPart.end(nil))
+            try await Self.send(channel, .get, "/rpc/more")
         }
         channel.pipeline.read()
         #expect(try await channel.testingEventLoop.submit { counter.reads }.get() == readsBefore + 1, "\(RPCLane.waitingLimit) waiting: read() is held")
@@ -241,8 +240,7 @@ struct RPCLaneTests {
         let answers = HeldAnswers()
         let (channel, _) = try await Self.channel(answers)
         for name in ["one", "two"] {
-            try await channel.writeInbound(Self.request(.get, "/rpc/\(name)"))
-            try await channel.writeInbound(HTTPRequestPart.end(nil))
+            try await Self.send(channel, .get, "/rpc/\(name)")
         }
         try await answers.letOneGo()
         _ = try await Self.written(channel)
@@ -288,8 +286,7 @@ struct RPCLaneTests {
         let (channel, _) = try await Self.channel(answers)
         let recorder = EventRecorder()
         try await channel.pipeline.addHandler(recorder)
-        try await channel.writeInbound(Self.request(.get, "/rpc/f"))
-        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        try await Self.send(channel, .get, "/rpc/f")
         channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         #expect(try await channel.testingEventLoop.submit { recorder.inputClosed }.get() == false)
         try await answers.letOneGo()
@@ -315,10 +312,8 @@ struct RPCLaneTests {
     func waitsForWritability() async throws {
         let answers = HeldAnswers()
         let (channel, _) = try await Self.channel(answers)
-        try await channel.writeInbound(Self.request(.get, "/rpc/first"))
-        try await channel.writeInbound(HTTPRequestPart.end(nil))
-        try await channel.writeInbound(Self.request(.post, "/rpc/second"))
-        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        try await Self.send(channel, .get, "/rpc/first")
+        try await Self.send(channel, .post, "/rpc/second")
         channel.isWritable = false
         try await answers.letOneGo()
         for _ in 0..<3 { _ = try await Self.written(channel) }
@@ -336,8 +331,7 @@ struct RPCLaneTests {
         let (channel, _) = try await Self.channel(answers)
         let recorder = EventRecorder()
         try await channel.pipeline.addHandler(recorder)
-        try await channel.writeInbound(Self.request(.get, "/rpc/first"))
-        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        try await Self.send(channel, .get, "/rpc/first")
         try await channel.writeInbound(Self.request(.post, "/rpc/second"))
         channel.pipeline.fireErrorCaught(ChannelError.inputClosed)
         // (Every inbound write of the test ends with a read's end, which passes.)
@@ -356,8 +350,7 @@ struct RPCLaneTests {
         let answers = HeldAnswers()
         let (channel, _) = try await Self.channel(answers)
         channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.outputClosed)
-        try await channel.writeInbound(Self.request(.get, "/rpc/f"))
-        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        try await Self.send(channel, .get, "/rpc/f")
         #expect(try await Self.handedOn(channel).count == 2)
         #expect(answers.calls.isEmpty)
         _ = try await channel.finish(acceptAlreadyClosed: true)
@@ -367,8 +360,7 @@ struct RPCLaneTests {
     func emptyBody() async throws {
         let answers = HeldAnswers()
         let (channel, _) = try await Self.channel(answers)
-        try await channel.writeInbound(Self.request(.get, "/rpc/f", [.contentLength: "0"]))
-        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        try await Self.send(channel, .get, "/rpc/f", [.contentLength: "0"])
         try await answers.letOneGo()
         #expect(try await Self.handedOn(channel).isEmpty)
         #expect(Self.body(try await Self.written(channel)) == nil)  // the head

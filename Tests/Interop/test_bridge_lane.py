@@ -117,6 +117,15 @@ class LaneTests(BridgeTestCase):
                          {"Authorization": f"Bearer {self.token}"})
             self.assertEqual(reply.status, 200, reply)
 
+    def wait_until_a_call_sleeps(self):
+        """Returns once a call of interop_lane_echo sleeps in PostgreSQL (the bridge's statement
+        names its function in a parameter: the sleep shows it running)."""
+        deadline = time.monotonic() + 10
+        while not database.value("select count(*) from pg_stat_activity"
+                                 " where datname = current_database() and wait_event = 'PgSleep'"):
+            self.assertLess(time.monotonic(), deadline, "the call never reached PostgreSQL")
+            time.sleep(0.05)
+
     def test_pipelined_calls_are_answered_in_the_order_sent(self):
         connection = Connection(bridge.port)
         try:
@@ -231,12 +240,7 @@ class LaneTests(BridgeTestCase):
 
         calling = threading.Thread(target=slow_call)
         calling.start()
-        deadline = time.monotonic() + 10
-        # The bridge's statement names its function in a parameter: the sleep shows it running.
-        while not database.value("select count(*) from pg_stat_activity"
-                                 " where datname = current_database() and wait_event = 'PgSleep'"):
-            self.assertLess(time.monotonic(), deadline, "the call never reached PostgreSQL")
-            time.sleep(0.05)
+        self.wait_until_a_call_sleeps()
         draining.send_signal(signal.SIGTERM)
         calling.join(30)
         reply = answer.get("reply")
@@ -250,11 +254,7 @@ class LaneTests(BridgeTestCase):
         draining.wait_for_health(200)
         connection = Connection(draining.port)
         connection.send(request("GET", "/rpc/interop_lane_echo?p_value=8&p_seconds=2", self.token))
-        deadline = time.monotonic() + 10
-        while not database.value("select count(*) from pg_stat_activity"
-                                 " where datname = current_database() and wait_event = 'PgSleep'"):
-            self.assertLess(time.monotonic(), deadline, "the call never reached PostgreSQL")
-            time.sleep(0.05)
+        self.wait_until_a_call_sleeps()
         # Reset, not closed: the connection ends at once, with no half-closure to wait behind.
         connection.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         connection.close()

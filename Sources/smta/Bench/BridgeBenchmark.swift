@@ -223,43 +223,38 @@ struct BridgeBenchmark: AsyncParsableCommand {
         defer { floor.server.cancel() }
         let nioFloor = try await NIOHTTPFloor.start(path: path, body: ByteBuffer(string: body.body))
         defer { nioFloor.channel.close(promise: nil) }
-        let clientFloor = try await ClientFloor.open(
-            url: url, identity: Identity(userID: userID, email: "bench@example.com", role: .authenticated, claimsJSON: claims, source: "supabase"),
-            statement: statement, clients: clients)
+        let identity = Identity(userID: userID, email: "bench@example.com", role: .authenticated, claimsJSON: claims, source: "supabase")
+        let clientFloor = try await ClientFloor.open(url: url, identity: identity, statement: statement, clients: clients)
 
         let eventLoopClientFloor = try await EventLoopClientFloor.open(url: url, statement: direct, clients: clients)
         let eventLoopBridgeFloor = try await EventLoopBridgeFloor.start(path: path, url: url, statement: direct, clients: clients)
-        let answered = await HTTPProbe.send(.GET, port: eventLoopBridgeFloor.port, path: path, headers: [], limit: .seconds(5))
-        guard answered.status == 200, answered.body == body.body else {
-            await eventLoopBridgeFloor.close()
-            throw LoadTools.BenchmarkFailure("the event-loop bridge floor answered \(answered.status) \(answered.body), not the bridge's body")
-        }
         let hummingbirdBridgeFloor = try await HummingbirdBridgeFloor.start(
-            path: path, url: url, identity: Identity(userID: userID, email: "bench@example.com", role: .authenticated, claimsJSON: claims, source: "supabase"),
-            statement: statement, clients: clients)
-        let joined = await HTTPProbe.send(.GET, port: hummingbirdBridgeFloor.port, path: path, headers: [], limit: .seconds(5))
-        guard joined.status == 200, joined.body == body.body else {
-            await hummingbirdBridgeFloor.close()
-            await eventLoopBridgeFloor.close()
-            throw LoadTools.BenchmarkFailure("the Hummingbird bridge floor answered \(joined.status) \(joined.body), not the bridge's body")
+            path: path, url: url, identity: identity, statement: statement, clients: clients)
+        let nioGateFloor = try await NIOGateFloor.start(path: path, url: url, identity: identity, statement: statement, clients: clients)
+        // Each joined floor must answer what the bridge answers, or it measures something else.
+        for (name, floorPort) in [
+            ("the event-loop bridge floor", eventLoopBridgeFloor.port), ("the Hummingbird bridge floor", hummingbirdBridgeFloor.port),
+            ("the SwiftNIO + Gate floor", nioGateFloor.port),
+        ] {
+            let answer = await HTTPProbe.send(.GET, port: floorPort, path: path, headers: [], limit: .seconds(5))
+            guard answer.status == 200, answer.body == body.body else {
+                await nioGateFloor.close()
+                await hummingbirdBridgeFloor.close()
+                await eventLoopBridgeFloor.close()
+                throw LoadTools.BenchmarkFailure("\(name) answered \(answer.status) \(answer.body), not the bridge's body")
+            }
         }
-        let nioGateFloor = try await NIOGateFloor.start(
-            path: path, url: url, identity: Identity(userID: userID, email: "bench@example.com", role: .authenticated, claimsJSON: claims, source: "supabase"),
-            statement: statement, clients: clients)
-        let laneFloorAnswer = await HTTPProbe.send(.GET, port: nioGateFloor.port, path: path, headers: [], limit: .seconds(5))
-        guard laneFloorAnswer.status == 200, laneFloorAnswer.body == body.body else {
-            await nioGateFloor.close()
-            await hummingbirdBridgeFloor.close()
-            await eventLoopBridgeFloor.close()
-            throw LoadTools.BenchmarkFailure("the SwiftNIO + Gate floor answered \(laneFloorAnswer.status) \(laneFloorAnswer.body), not the bridge's body")
+        /// `wrk` on `GET path` of the server at `port`, as every HTTP load runs.
+        func wrkLoad(_ name: String, port: Int) -> Load {
+            Load(name: name) {
+                try await offLoop {
+                    try LoadTools.wrk(url: "http://127.0.0.1:\(port)\(path)", header: header, connections: clients, seconds: seconds)
+                }
+            }
         }
         var loads = [
-            Load(name: "HTTP floor: Hummingbird, fixed body") {
-                try await offLoop { try LoadTools.wrk(url: "http://127.0.0.1:\(floor.port)\(path)", header: header, connections: clients, seconds: seconds) }
-            },
-            Load(name: "bridge (HTTP, wrk)") {
-                try await offLoop { try LoadTools.wrk(url: "http://127.0.0.1:\(port)\(path)", header: header, connections: clients, seconds: seconds) }
-            },
+            wrkLoad("HTTP floor: Hummingbird, fixed body", port: floor.port),
+            wrkLoad("bridge (HTTP, wrk)", port: port),
             Load(name: "Swift client floor: Gate, PostgresNIO") { try await clientFloor.run(seconds: seconds) },
             Load(name: "pgbench: core.gate_call, 1 statement") {
                 try await offLoop {
@@ -272,31 +267,11 @@ struct BridgeBenchmark: AsyncParsableCommand {
                 }
             },
             Load(name: "client floor: PostgresNIO futures") { try await eventLoopClientFloor.run(seconds: seconds) },
-            Load(name: "HTTP floor: SwiftNIO alone, fixed body") {
-                try await offLoop { try LoadTools.wrk(url: "http://127.0.0.1:\(nioFloor.port)\(path)", header: header, connections: clients, seconds: seconds) }
-            },
-            Load(name: "bridge floor: SwiftNIO + futures, joined") {
-                try await offLoop {
-                    try LoadTools.wrk(url: "http://127.0.0.1:\(eventLoopBridgeFloor.port)\(path)", header: header, connections: clients, seconds: seconds)
-                }
-            },
-            Load(name: "bridge floor: Hummingbird + Gate, joined") {
-                try await offLoop {
-                    try LoadTools.wrk(url: "http://127.0.0.1:\(hummingbirdBridgeFloor.port)\(path)", header: header, connections: clients, seconds: seconds)
-                }
-            },
-        ]
-        loads += [
-            Load(name: "bridge floor: SwiftNIO + Gate, joined") {
-                try await offLoop {
-                    try LoadTools.wrk(url: "http://127.0.0.1:\(nioGateFloor.port)\(path)", header: header, connections: clients, seconds: seconds)
-                }
-            },
-            Load(name: "bridge, router only (lane off)") {
-                try await offLoop {
-                    try LoadTools.wrk(url: "http://127.0.0.1:\(routedPort)\(path)", header: header, connections: clients, seconds: seconds)
-                }
-            },
+            wrkLoad("HTTP floor: SwiftNIO alone, fixed body", port: nioFloor.port),
+            wrkLoad("bridge floor: SwiftNIO + futures, joined", port: eventLoopBridgeFloor.port),
+            wrkLoad("bridge floor: Hummingbird + Gate, joined", port: hummingbirdBridgeFloor.port),
+            wrkLoad("bridge floor: SwiftNIO + Gate, joined", port: nioGateFloor.port),
+            wrkLoad("bridge, router only (lane off)", port: routedPort),
         ]
         _ = try await offLoop { try LoadTools.wrk(url: "http://127.0.0.1:\(routedPort)\(path)", header: header, connections: clients, seconds: 2) }
         let routed = await HTTPProbe.send(.GET, port: routedPort, path: path, headers: [("Authorization", "Bearer \(token)")], limit: .seconds(5))

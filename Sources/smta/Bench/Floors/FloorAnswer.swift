@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// How the event-loop floors (``NIOHTTPFloor``, ``EventLoopBridgeFloor``) answer: a whole
 /// HTTP/1.1 response written from the channel handler — head, body, end — and flushed once,
@@ -16,6 +17,26 @@ enum FloorAnswer {
             context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(body))), promise: nil)
         }
         context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)), promise: nil)
+    }
+}
+
+extension FloorRoute {
+    /// Serves `answer` at `GET path` from a bare SwiftNIO HTTP/1.1 pipeline on a free loopback
+    /// port until the returned channel is closed; returns that channel and its port.
+    static func serve(path: String, answer: @escaping @Sendable (ChannelHandlerContext) -> Void) async throws -> (channel: any Channel, port: Int) {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(FloorRoute(path: path, answer: answer))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+        return (channel, channel.localAddress?.port ?? 0)
     }
 }
 

@@ -12,15 +12,12 @@ import SMTACore
 struct HummingbirdBridgeFloor: Sendable {
     let port: Int
     private let server: Task<Void, any Error>
-    private let pool: Task<Void, Never>
+    private let database: FloorGate
 
     /// Starts the floor on a free loopback port with a pool of `clients` connections.
     static func start(path: String, url: DatabaseURL, identity: Identity, statement: String, clients: Int) async throws -> HummingbirdBridgeFloor {
-        var logger = Logger(label: "smta.bench.hummingbird-bridge-floor")
-        logger.logLevel = .critical
-        let connections = RenewablePool(configuration: try url.connectionConfiguration(), size: clients, logger: logger)
-        let pool = Task { await connections.run() }
-        let gate = Gate(pool: connections, logger: logger)
+        let database = try FloorGate(url: url, clients: clients, label: "smta.bench.hummingbird-bridge-floor")
+        let gate = database.gate
         let router = Router(context: BasicRequestContext.self)
         router.get(RouterPath(path)) { _, _ in
             guard let body = try? await gate.call(statement, arguments: "{}", as: identity, readOnly: true) else {
@@ -30,9 +27,9 @@ struct HummingbirdBridgeFloor: Sendable {
         }
         do {
             let (server, port) = try await HTTPFloor.serve(router, name: "Hummingbird bridge floor")
-            return HummingbirdBridgeFloor(port: port, server: server, pool: pool)
+            return HummingbirdBridgeFloor(port: port, server: server, database: database)
         } catch {
-            pool.cancel()
+            await database.close()
             throw error
         }
     }
@@ -40,7 +37,6 @@ struct HummingbirdBridgeFloor: Sendable {
     /// Stops the server and closes the pool.
     func close() async {
         server.cancel()
-        pool.cancel()
-        await pool.value
+        await database.close()
     }
 }
