@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
-"""The bridge's lane (``RPCLane``): ``GET /rpc/{function}`` answered from the connection's channel
-pipeline, every other request by Hummingbird's router, and a client that cannot tell them apart.
+"""The bridge's lane (``RPCLane``): ``GET`` and ``POST /rpc/{function}`` answered from the
+connection's channel pipeline, every other request by Hummingbird's router, and a client that
+cannot tell them apart.
 
 Over raw sockets: calls pipelined on one connection — lane calls, POSTs and other paths mixed, a
 slow call first — are answered in the order sent, each with its own body. The same request
 answered by the lane and by the router (``Connection: close`` hands it to the router) gets the same
 status, body and header names, for a result, a page with ``Content-Range``, a single object, a
-cross-origin call, an unknown function, an expired token and a GET of a function that writes. Lane
+cross-origin call, an unknown function, an expired token and a GET of a function that writes; and for POSTs (a result, a page, an
+unknown argument, an expired token — answered before the body is read — malformed JSON, a form,
+a body over ``max_body_size``, which the router refuses). Lane
 calls are counted in ``/metrics`` and logged once each, under the id their answer carries. A lane
 call in flight at SIGTERM is answered before the bridge exits 0 — and one whose client went away
 still runs to its end before the pool closes — and ``request_timeout`` bounds a lane call as it
-bounds any other (504).
+bounds any other (504), a body still trickling in included.
 
 Needs SMTA_INTEROP_BINARY and SMTA_INTEROP_DATABASE_URL (a database migrated with the core and
 Supabase migrations); see bridge_common.py.
@@ -95,15 +98,19 @@ class Connection:
 
 
 def request(method, path, token=None, body=None, headers=None):
+    """One request's bytes; ``body``: a JSON value, or a str sent as it is (JSON unless
+    ``headers`` say otherwise)."""
+    headers = dict(headers or {})
     lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
     if token:
         lines.append(f"Authorization: Bearer {token}")
-    for name, value in (headers or {}).items():
-        lines.append(f"{name}: {value}")
     data = b""
     if body is not None:
-        data = json.dumps(body).encode()
-        lines += ["Content-Type: application/json", f"Content-Length: {len(data)}"]
+        data = (body if isinstance(body, str) else json.dumps(body)).encode()
+        headers.setdefault("Content-Type", "application/json")
+        headers["Content-Length"] = str(len(data))
+    for name, value in headers.items():
+        lines.append(f"{name}: {value}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
 
 
@@ -160,18 +167,30 @@ class LaneTests(BridgeTestCase):
             "a function that writes": ("/rpc/create_organization?p_name=x", self.token, {}),
             "anonymous": ("/rpc/interop_lane_echo?p_value=9", None, {}),
         }
+        posts = {
+            "a POST": ("/rpc/interop_lane_echo", self.token, {"p_value": 11}, {}),
+            "a POST of a set, paged": ("/rpc/list_my_organizations?order=name&limit=1", self.token, {}, {"Prefer": "count=exact"}),
+            "a POST with an unknown argument": ("/rpc/interop_lane_echo", self.token, {"p_nope": 1}, {}),
+            "a POST with an expired token": ("/rpc/interop_lane_echo", expired, {"p_value": 1}, {}),
+            "a POST of malformed JSON": ("/rpc/interop_lane_echo", self.token, "{\"p_value\": ", {}),
+            "a POST sent as a form": ("/rpc/interop_lane_echo", self.token, "p_value=3",
+                                      {"Content-Type": "application/x-www-form-urlencoded"}),
+            "a POST over max_body_size": ("/rpc/interop_lane_echo", self.token, {"p_value": 1, "pad": "x" * (1 << 20)}, {}),
+        }
         before = database.value("select count(*) from core.organizations")
-        for what, (path, token, headers) in cases.items():
+        exchanges = [(what, "GET", path, token, None, headers) for what, (path, token, headers) in cases.items()]
+        exchanges += [(what, "POST", path, token, body, headers) for what, (path, token, body, headers) in posts.items()]
+        for what, method, path, token, body, headers in exchanges:
             with self.subTest(what):
                 lane = Connection(bridge.port)
                 try:
-                    lane.send(request("GET", path, token, headers=headers))
+                    lane.send(request(method, path, token, body, headers=headers))
                     lane_answer = lane.answer()
                 finally:
                     lane.close()
                 routed = Connection(bridge.port)
                 try:
-                    routed.send(request("GET", path, token, headers={**headers, "Connection": "close"}))
+                    routed.send(request(method, path, token, body, headers={**headers, "Connection": "close"}))
                     routed_answer = routed.answer()
                 finally:
                     routed.close()
@@ -281,6 +300,19 @@ class LaneTests(BridgeTestCase):
             self.assertEqual(status, 504, body)
             self.assertLess(elapsed, 3.5, "the answer waited for the statement, not for request_timeout")
             self.assertIn("retry-after", headers)
+            # A body that trickles in: 504 at request_timeout too, with nothing run.
+            connection = Connection(bounded.port)
+            try:
+                started = time.monotonic()
+                connection.send(b"POST /rpc/interop_lane_echo HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                + f"Authorization: Bearer {self.token}\r\n".encode()
+                                + b"Content-Type: application/json\r\nContent-Length: 40\r\n\r\n{\"p_value\": ")
+                status, headers, body = connection.answer()
+                elapsed = time.monotonic() - started
+            finally:
+                connection.close()
+            self.assertEqual(status, 504, body)
+            self.assertLess(elapsed, 3.5)
         finally:
             bounded.stop()
 

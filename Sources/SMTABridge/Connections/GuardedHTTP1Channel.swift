@@ -30,7 +30,7 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
                 // After the connection's state handler, so that its idle timeout and graceful
                 // shutdown see the lane's requests and answers.
                 let state = try channel.pipeline.syncOperations.handler(type: HTTPConnectionStateHandler.self)
-                try channel.pipeline.syncOperations.addHandler(RPCLane(answer: lane.answer, calls: lane.calls), position: .after(state))
+                try channel.pipeline.syncOperations.addHandler(RPCLane(answer: lane.answer, calls: lane.calls, maxBodySize: lane.rpc.maxBodySize), position: .after(state))
             }
             return value
         }

@@ -4,29 +4,35 @@ import HummingbirdCore
 import NIOCore
 import NIOHTTPTypes
 
-/// Takes the bridge's most frequent request, a `GET` of `/rpc/{function}` (or
-/// `/rest/v1/rpc/{function}`), out of the connection's channel pipeline and has it answered by
-/// ``RPCLaneResponder``; every other request goes on to Hummingbird untouched.
+/// Takes the bridge's calls — `GET` and `POST` of `/rpc/{function}` (or
+/// `/rest/v1/rpc/{function}`) — out of the connection's channel pipeline and has them answered
+/// by ``RPCLaneResponder``; every other request goes on to Hummingbird untouched.
 ///
 /// Why: `smta bench bridge` measured Hummingbird's request path — the request parts' async
 /// sequence, the router, the request context, the middleware chain, the response writer — at
-/// about 40 µs of CPU per call around the same `Gate` call (its floor "SwiftNIO + Gate task"
-/// against "Hummingbird + Gate"), a fifth of the bridge's CPU per request. Here a call costs one
-/// Swift task; what answers it is the router's own code (``RPCLaneResponder``).
+/// about 40 µs of CPU per call around the same `Gate` call (its floor "SwiftNIO + Gate" against
+/// "Hummingbird + Gate"), a fifth of the bridge's CPU per request. Here a call costs one Swift
+/// task; what answers it is the router's own code (``RPCLaneResponder``).
 ///
 /// What stays as it is:
 /// * **Order.** HTTP/1.1 answers go in the order of the requests. The lane takes a call only
-///   when Hummingbird has answered every request handed to it on this connection; while the
-///   lane answers, whatever arrives — pipelined requests, the input's end, a decoding error —
-///   waits, in order, until its answer is written, then goes on as if it had just arrived.
+///   when Hummingbird has answered every request handed to it on this connection. Its task
+///   starts at the call's head, as Hummingbird's responder does; a `POST` body streams into it
+///   as it arrives, under the call's time budget. Whatever arrives after the call — pipelined
+///   requests, the input's end, a decoding error — waits, in order, until its answer is
+///   written, then goes on as if it had just arrived. An answer given before the body has all
+///   arrived (a refused credential) lets the rest of the body go unread, as Hummingbird does.
 /// * **Backpressure.** A client that sends without reading cannot make answers pile up: once
 ///   ``waitingLimit`` parts wait, reading stops (`read()` is held); once an answer leaves the
 ///   channel unwritable, nothing more is taken or passed on until it is writable again — as
-///   Hummingbird's writer waits.
-/// * **What Hummingbird decides.** A call that declares a body, asks to close the connection
-///   or to continue (`Expect`), or names a function outside `[A-Za-z0-9_]` goes to Hummingbird
-///   (whose router would read such paths its own way); so do `HEAD` and `POST`, and every
-///   request once the connection's output has closed. The lane never refuses anything itself.
+///   Hummingbird's writer waits. A body is taken only with a `Content-Length` within
+///   `max_body_size`, so at most that much of it waits for the call to read it.
+/// * **What Hummingbird decides.** A `GET` that declares a body, a `POST` without a
+///   `Content-Length` or with one over the limit (Hummingbird answers it 413), a call that asks
+///   to close the connection or to continue (`Expect`), or that names a function outside
+///   `[A-Za-z0-9_]` (whose path Hummingbird's router reads its own way) goes to Hummingbird; so
+///   do every other method and path, and every request once the connection's output has
+///   closed. The lane never refuses anything itself.
 /// * **Connection life.** The handler sits after Hummingbird's `HTTPConnectionStateHandler`,
 ///   which sees the lane's requests come in and its answers go out: its idle timeout and its
 ///   graceful shutdown (a quiescing connection closes once its answer has ended) hold for them
@@ -46,11 +52,9 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
     static let waitingLimit = 16
 
     private enum State {
-        /// Between requests, or passing on one that Hummingbird answers.
+        /// Between calls, or passing on requests that Hummingbird answers.
         case passing
-        /// Holding the head of a call the lane takes, until its end arrives.
-        case holding(HTTPRequest, RPCCall, path: String)
-        /// Answering a call: what arrives meanwhile waits.
+        /// A call is being answered: what arrives after its request waits.
         case answering
         /// The answer is written but the channel is not writable: what arrives waits.
         case blocked
@@ -63,9 +67,18 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
         case error(any Error)
     }
 
+    /// The request of the call the lane took, until its end has arrived.
+    private struct Arriving {
+        /// Where its body goes; nil without one, or once the call has been answered (the rest
+        /// of the body is not read).
+        var body: AsyncThrowingStream<ByteBuffer, any Error>.Continuation?
+    }
+
     private let answerCall: Answer
     private let calls: LaneCalls
+    private let maxBodySize: Int
     private var state = State.passing
+    private var arriving: Arriving?
     private var waiting = CircularBuffer<Arrival>()
     /// Requests handed to Hummingbird whose answer has not ended yet.
     private var handedOn = 0
@@ -78,15 +91,17 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
     private var outputClosed = false
 
     /// Creates the handler of one connection, whose calls `answer` answers
-    /// (``RPCLaneResponder/answer(_:path:)`` in the bridge) in tasks of `calls`.
-    init(answer: @escaping Answer, calls: LaneCalls) {
+    /// (``RPCLaneResponder/answer(_:path:)`` in the bridge) in tasks of `calls`; a `POST` body
+    /// of more than `maxBodySize` bytes is Hummingbird's to refuse.
+    init(answer: @escaping Answer, calls: LaneCalls, maxBodySize: Int) {
         self.answerCall = answer
         self.calls = calls
+        self.maxBodySize = maxBodySize
     }
 
     private var isBusy: Bool {
         switch state {
-        case .passing, .holding: false
+        case .passing: false
         case .answering, .blocked: true
         }
     }
@@ -95,7 +110,12 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        if isBusy {
+        if arriving != nil {
+            if continueCall(part) && !isBusy {
+                // Answered before its end: what waited goes on now.
+                resume(context: context)
+            }
+        } else if isBusy {
             waiting.append(.part(part))
         } else {
             receive(part, context: context)
@@ -110,11 +130,14 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? ChannelEvent {
             switch event {
-            case .inputClosed where isBusy:
-                waiting.append(.inputClosed)
-                return
             case .inputClosed:
-                endOfInput(context: context)
+                cutCallShort(by: RequestBodyCut())
+                if isBusy {
+                    waiting.append(.inputClosed)
+                } else {
+                    endRead(context: context)
+                    context.fireUserInboundEventTriggered(event)
+                }
                 return
             case .outputClosed:
                 outputClosed = true
@@ -124,10 +147,12 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        cutCallShort(by: error)
         if isBusy {
             waiting.append(.error(error))
         } else {
-            failed(error, context: context)
+            endRead(context: context)
+            context.fireErrorCaught(error)
         }
     }
 
@@ -139,30 +164,48 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Takes one inbound part while not busy: held, or passed on.
+    /// Takes one part while no call arrives or is answered: a call's head, or passed on.
     private func receive(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
-        switch state {
-        case .answering, .blocked:
-            waiting.append(.part(part))
-        case .holding(let head, let call, let path):
-            if case .end = part {
-                state = .answering
-                answer(call, path: path, context: context)
-            } else {
-                // Anything but the end: Hummingbird answers the request as sent.
-                state = .passing
-                passOn(.head(head), context: context)
-                passOn(part, context: context)
-            }
-        case .passing:
-            if case .head(let head) = part, handedOn == 0, !outputClosed, context.channel.isActive,
-                let (call, path) = Self.call(head)
-            {
-                state = .holding(head, call, path: path)
-            } else {
-                passOn(part, context: context)
-            }
+        guard case .head(let head) = part, handedOn == 0, !outputClosed, context.channel.isActive,
+            let found = Self.call(head, maxBodySize: maxBodySize)
+        else {
+            passOn(part, context: context)
+            return
         }
+        let (taken, path, hasBody) = found
+        var call = taken
+        if hasBody {
+            let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+            call.body = .streamed(RequestBody(asyncSequence: LaneRequestBody(stream: stream)))
+            arriving = Arriving(body: continuation)
+        } else {
+            arriving = Arriving(body: nil)
+        }
+        state = .answering
+        answer(call, path: path, context: context)
+    }
+
+    /// Takes a part of the call's request: its body goes to the call, its end ends it.
+    /// - Returns: whether the request has ended.
+    private func continueCall(_ part: HTTPRequestPart) -> Bool {
+        switch part {
+        case .body(let buffer):
+            arriving?.body?.yield(buffer)
+            return false
+        case .end:
+            arriving?.body?.finish()
+            arriving = nil
+            return true
+        case .head:
+            // The decoder ends a request before the next begins: not reached.
+            preconditionFailure("a request's head before the end of the one before")
+        }
+    }
+
+    /// Ends the body of a call whose request will not end: the call fails to read it.
+    private func cutCallShort(by error: any Error) {
+        arriving?.body?.finish(throwing: error)
+        arriving = nil
     }
 
     private func passOn(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
@@ -179,27 +222,6 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
             readEndOwed = false
             context.fireChannelReadComplete()
         }
-    }
-
-    /// Hands a held head whose end will never come to Hummingbird, which answers a truncated
-    /// request its own way.
-    private func passOnHeldHead(context: ChannelHandlerContext) {
-        if case .holding(let head, _, _) = state {
-            state = .passing
-            passOn(.head(head), context: context)
-        }
-    }
-
-    private func endOfInput(context: ChannelHandlerContext) {
-        passOnHeldHead(context: context)
-        endRead(context: context)
-        context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
-    }
-
-    private func failed(_ error: any Error, context: ChannelHandlerContext) {
-        passOnHeldHead(context: context)
-        endRead(context: context)
-        context.fireErrorCaught(error)
     }
 
     // MARK: Outbound
@@ -249,6 +271,9 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.body(body)), promise: nil)
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        // The rest of a body the call did not read is not read.
+        arriving?.body?.finish()
+        arriving?.body = nil
         if context.channel.isWritable || !context.channel.isActive {
             state = .passing
             resume(context: context)
@@ -260,11 +285,34 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
     /// Lets what waited go on, in order, until a call makes the lane busy again; then reading
     /// resumes if it was held.
     private func resume(context: ChannelHandlerContext) {
-        while !isBusy, let arrival = waiting.popFirst() {
+        while let arrival = waiting.first {
+            if arriving != nil {
+                // A call just taken: what of its request waited goes to it; the input's end or
+                // an error cuts its body short, and stays to go on after its answer.
+                switch arrival {
+                case .part(let part):
+                    waiting.removeFirst()
+                    _ = continueCall(part)
+                case .inputClosed:
+                    cutCallShort(by: RequestBodyCut())
+                case .error(let error):
+                    cutCallShort(by: error)
+                }
+                continue
+            }
+            if isBusy {
+                break
+            }
+            waiting.removeFirst()
             switch arrival {
-            case .part(let part): receive(part, context: context)
-            case .inputClosed: endOfInput(context: context)
-            case .error(let error): failed(error, context: context)
+            case .part(let part):
+                receive(part, context: context)
+            case .inputClosed:
+                endRead(context: context)
+                context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            case .error(let error):
+                endRead(context: context)
+                context.fireErrorCaught(error)
             }
         }
         endRead(context: context)
@@ -274,20 +322,30 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// The call `head` makes when the lane takes it, and its path; nil for any request
-    /// Hummingbird answers.
-    static func call(_ head: HTTPRequest) -> (RPCCall, path: String)? {
+    /// The call `head` makes when the lane takes it, its path and whether a body follows; nil
+    /// for any request Hummingbird answers.
+    static func call(_ head: HTTPRequest, maxBodySize: Int) -> (RPCCall, path: String, hasBody: Bool)? {
         let fields = head.headerFields
-        guard head.method == .get, let target = head.path, fields[.expect] == nil, fields[.transferEncoding] == nil,
-            fields[values: .contentLength].allSatisfy({ $0 == "0" }),
+        guard head.method == .get || head.method == .post, let target = head.path, fields[.expect] == nil,
+            fields[.transferEncoding] == nil,
             !(fields[values: .connection].contains { $0.lowercased().contains("close") })
         else { return nil }
+        let lengths = fields[values: .contentLength]
+        let hasBody: Bool
+        if head.method == .get {
+            guard lengths.allSatisfy({ $0 == "0" }) else { return nil }
+            hasBody = false
+        } else {
+            guard lengths.count == 1, let length = Int(lengths[0]), (0...maxBodySize).contains(length) else { return nil }
+            hasBody = length > 0
+        }
         let uri = URI(target)
         let path = uri.path
         for prefix in ["/rpc/", "/rest/v1/rpc/"] where path.hasPrefix(prefix) {
             let name = path.dropFirst(prefix.count)
             guard !name.isEmpty, name.utf8.allSatisfy(Self.isNameByte) else { return nil }
-            return (RPCCall(function: String(name), method: .get, query: uri.query, headers: fields, body: .none), path)
+            let call = RPCCall(function: String(name), method: head.method, query: uri.query, headers: fields, body: .none)
+            return (call, path, hasBody)
         }
         return nil
     }
@@ -295,5 +353,35 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
     private static func isNameByte(_ byte: UInt8) -> Bool {
         (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
             || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_")
+    }
+}
+
+/// The request's body ended before its `Content-Length`: the input closed, or the decoder
+/// failed.
+struct RequestBodyCut: Error {}
+
+/// A lane call's body as it arrives, for `RequestBody`: its iteration ends with
+/// `CancellationError` when the call's task is cancelled (its time budget spent), as
+/// Hummingbird's own body does, so that a body still trickling in at the deadline is answered
+/// as a timeout.
+struct LaneRequestBody: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+
+    let stream: AsyncThrowingStream<ByteBuffer, any Error>
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<ByteBuffer, any Error>.AsyncIterator
+
+        mutating func next() async throws -> ByteBuffer? {
+            let next = try await base.next()
+            if next == nil && Task.isCancelled {
+                throw CancellationError()
+            }
+            return next
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: stream.makeAsyncIterator())
     }
 }
