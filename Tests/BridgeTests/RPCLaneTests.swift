@@ -23,12 +23,17 @@ struct RPCLaneTests {
         /// `:` and the body read (`cut` when it ended short).
         func answer(_ call: RPCCall, path: String) async -> (head: HTTPResponse, body: ByteBuffer) {
             var text = call.function
-            if case .streamed(let body) = call.body, call.function != "early" {
+            switch call.body {
+            case .streamed(let body) where call.function != "early":
                 do {
                     text += ":" + String(buffer: try await body.collect(upTo: 100))
                 } catch {
                     text += ":cut"
                 }
+            case .buffered(let body):
+                text += ":" + String(buffer: body)
+            default:
+                break
             }
             await withCheckedContinuation { continuation in
                 state.withLockedValue {
@@ -343,6 +348,11 @@ struct RPCLaneTests {
         #expect(Self.body(try await Self.written(channel)) == "next")
         #expect(try await Self.handedOn(channel).isEmpty)
         #expect(answers.calls.map(\.0.method) == [.post, .get])
+        // Its head's read ended before its body came: the body streamed in.
+        guard case .streamed = answers.calls[0].0.body else {
+            Issue.record("a body arriving after its head's read was not streamed")
+            return
+        }
         _ = try await channel.finish(acceptAlreadyClosed: true)
     }
 
@@ -355,6 +365,7 @@ struct RPCLaneTests {
         try await channel.writeInbound(HTTPRequestPart.body(ByteBuffer(string: "{\"b\":2}")))
         try await channel.writeInbound(HTTPRequestPart.end(nil))
         try await Self.send(channel, .get, "/rpc/third")
+        // Its body waited whole behind the first call: handed over in one buffer.
         for expected in ["first", "second:{\"b\":2}", "third"] {
             try await answers.letOneGo()
             _ = try await Self.written(channel)
@@ -362,6 +373,10 @@ struct RPCLaneTests {
             _ = try await Self.written(channel)
         }
         #expect(try await Self.handedOn(channel).isEmpty)
+        guard case .buffered = answers.calls[1].0.body else {
+            Issue.record("the body that waited whole was not handed over in one buffer")
+            return
+        }
         _ = try await channel.finish(acceptAlreadyClosed: true)
     }
 

@@ -17,8 +17,9 @@ import NIOHTTPTypes
 /// What stays as it is:
 /// * **Order.** HTTP/1.1 answers go in the order of the requests. The lane takes a call only
 ///   when Hummingbird has answered every request handed to it on this connection. Its task
-///   starts at the call's head, as Hummingbird's responder does; a `POST` body streams into it
-///   as it arrives, under the call's time budget. Whatever arrives after the call — pipelined
+///   starts with the read that brought its head, as Hummingbird's responder does: a `POST`
+///   body that came whole in that read is handed to it in one buffer, the rest of a longer one
+///   streams into it as it arrives, under the call's time budget. Whatever arrives after the call — pipelined
 ///   requests, the input's end, a decoding error — waits, in order, until its answer is
 ///   written, then goes on as if it had just arrived. An answer given before the body has all
 ///   arrived (a refused credential) lets the rest of the body go unread, as Hummingbird does.
@@ -68,10 +69,15 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// The request of the call the lane took, until its end has arrived.
-    private struct Arriving {
-        /// Where its body goes; nil without one, or once the call has been answered (the rest
-        /// of the body is not read).
-        var body: AsyncThrowingStream<ByteBuffer, any Error>.Continuation?
+    private enum Arriving {
+        /// Its body, gathered while it comes within the read of its head: the call starts at
+        /// its end, with the body in one buffer (the common case: a small body in one packet).
+        case gathering(RPCCall, path: String, ByteBuffer)
+        /// The call has started and its body streams into it.
+        case streaming(AsyncThrowingStream<ByteBuffer, any Error>.Continuation)
+        /// The call has started; its request has no body, or the call has been answered and the
+        /// rest of its body is not read.
+        case unread
     }
 
     private let answerCall: Answer
@@ -111,7 +117,7 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
         if arriving != nil {
-            if continueCall(part) && !isBusy {
+            if continueCall(part, context: context) && !isBusy {
                 // Answered before its end: what waited goes on now.
                 resume(context: context)
             }
@@ -123,6 +129,7 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        streamIfGathering(context: context)
         readEndOwed = false
         context.fireChannelReadComplete()
     }
@@ -131,7 +138,7 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
         if let event = event as? ChannelEvent {
             switch event {
             case .inputClosed:
-                cutCallShort(by: RequestBodyCut())
+                cutCallShort(by: RequestBodyCut(), context: context)
                 if isBusy {
                     waiting.append(.inputClosed)
                 } else {
@@ -147,7 +154,7 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        cutCallShort(by: error)
+        cutCallShort(by: error, context: context)
         if isBusy {
             waiting.append(.error(error))
         } else {
@@ -172,39 +179,80 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
             passOn(part, context: context)
             return
         }
-        let (taken, path, hasBody) = found
-        var call = taken
-        if hasBody {
-            let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
-            call.body = .streamed(RequestBody(asyncSequence: LaneRequestBody(stream: stream)))
-            arriving = Arriving(body: continuation)
-        } else {
-            arriving = Arriving(body: nil)
-        }
+        let (call, path, hasBody) = found
         state = .answering
-        answer(call, path: path, context: context)
+        if hasBody {
+            arriving = .gathering(call, path: path, ByteBuffer())
+        } else {
+            arriving = .unread
+            answer(call, path: path, context: context)
+        }
     }
 
-    /// Takes a part of the call's request: its body goes to the call, its end ends it.
+    /// Takes a part of the call's request: its body goes to the call, its end ends it (and
+    /// starts a call whose body was gathered).
     /// - Returns: whether the request has ended.
-    private func continueCall(_ part: HTTPRequestPart) -> Bool {
-        switch part {
-        case .body(let buffer):
-            arriving?.body?.yield(buffer)
+    private func continueCall(_ part: HTTPRequestPart, context: ChannelHandlerContext) -> Bool {
+        switch (part, arriving) {
+        case (.body(var buffer), .gathering(let call, let path, var gathered)):
+            gathered.writeBuffer(&buffer)
+            arriving = .gathering(call, path: path, gathered)
             return false
-        case .end:
-            arriving?.body?.finish()
+        case (.body(let buffer), .streaming(let continuation)):
+            continuation.yield(buffer)
+            return false
+        case (.body, _):
+            return false
+        case (.end, .gathering(var call, let path, let gathered)):
+            arriving = nil
+            call.body = .buffered(gathered)
+            answer(call, path: path, context: context)
+            return true
+        case (.end, .streaming(let continuation)):
+            continuation.finish()
             arriving = nil
             return true
-        case .head:
+        case (.end, _):
+            arriving = nil
+            return true
+        case (.head, _):
             // The decoder ends a request before the next begins: not reached.
             preconditionFailure("a request's head before the end of the one before")
         }
     }
 
+    /// Starts a call whose body has not all come within its head's read: the rest streams in.
+    private func streamIfGathering(context: ChannelHandlerContext) {
+        guard case .gathering(let call, let path, let gathered) = arriving else { return }
+        let continuation = startStreaming(call, path: path, gathered: gathered, context: context)
+        arriving = .streaming(continuation)
+    }
+
+    /// Starts `call` with a body stream that begins with `gathered`; returns the stream's
+    /// continuation.
+    private func startStreaming(
+        _ call: RPCCall, path: String, gathered: ByteBuffer, context: ChannelHandlerContext
+    ) -> AsyncThrowingStream<ByteBuffer, any Error>.Continuation {
+        let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+        if gathered.readableBytes > 0 {
+            continuation.yield(gathered)
+        }
+        var call = call
+        call.body = .streamed(RequestBody(asyncSequence: LaneRequestBody(stream: stream)))
+        answer(call, path: path, context: context)
+        return continuation
+    }
+
     /// Ends the body of a call whose request will not end: the call fails to read it.
-    private func cutCallShort(by error: any Error) {
-        arriving?.body?.finish(throwing: error)
+    private func cutCallShort(by error: any Error, context: ChannelHandlerContext) {
+        switch arriving {
+        case .gathering(let call, let path, let gathered):
+            startStreaming(call, path: path, gathered: gathered, context: context).finish(throwing: error)
+        case .streaming(let continuation):
+            continuation.finish(throwing: error)
+        case .unread, nil:
+            break
+        }
         arriving = nil
     }
 
@@ -272,8 +320,10 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         // The rest of a body the call did not read is not read.
-        arriving?.body?.finish()
-        arriving?.body = nil
+        if case .streaming(let continuation) = arriving {
+            continuation.finish()
+            arriving = .unread
+        }
         if context.channel.isWritable || !context.channel.isActive {
             state = .passing
             resume(context: context)
@@ -292,11 +342,11 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
                 switch arrival {
                 case .part(let part):
                     waiting.removeFirst()
-                    _ = continueCall(part)
+                    _ = continueCall(part, context: context)
                 case .inputClosed:
-                    cutCallShort(by: RequestBodyCut())
+                    cutCallShort(by: RequestBodyCut(), context: context)
                 case .error(let error):
-                    cutCallShort(by: error)
+                    cutCallShort(by: error, context: context)
                 }
                 continue
             }
@@ -315,6 +365,8 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
                 context.fireErrorCaught(error)
             }
         }
+        // Outside a read: a body that has not all waited here streams in as it comes.
+        streamIfGathering(context: context)
         endRead(context: context)
         if readHeld && !(isBusy && waiting.count >= Self.waitingLimit) {
             readHeld = false

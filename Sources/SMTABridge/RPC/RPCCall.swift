@@ -9,7 +9,9 @@ struct RPCCall: Sendable {
     enum Body: Sendable {
         /// No body was sent (a `GET` the lane answers).
         case none
-        /// Hummingbird's body stream, read up to the bridge's limit when the call needs it.
+        /// A body that arrived whole (at most `max_body_size` bytes, checked when it is read).
+        case buffered(ByteBuffer)
+        /// A body stream, read up to the bridge's limit when the call needs it.
         case streamed(RequestBody)
     }
 

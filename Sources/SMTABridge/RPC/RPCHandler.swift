@@ -197,9 +197,15 @@ struct RPCHandler: Sendable {
                 status: .unsupportedMediaType, code: "PGRST107",
                 message: "The request body must be application/json or application/x-www-form-urlencoded")
         }
-        guard case .streamed(let body) = call.body else {
+        let body: RequestBody
+        switch call.body {
+        case .none:
             // No body sent: what an empty one gives.
-            return isForm ? try RPCArguments(query: "") : try RPCArguments(body: ByteBuffer())
+            body = RequestBody(buffer: ByteBuffer())
+        case .buffered(let buffer):
+            body = RequestBody(buffer: buffer)
+        case .streamed(let stream):
+            body = stream
         }
         let buffer: ByteBuffer
         do {
