@@ -65,11 +65,11 @@ public struct BridgeSettings: Sendable {
     public var replicaLag: Duration
     /// How far behind the primary a replica may be and still serve reads (default 5 seconds).
     public var maxReplicaLag: Duration
-    /// Whether `GET` calls of `/rpc/{function}` are answered from the connection's channel
-    /// pipeline (``RPCLane``, the default) or, when false, through Hummingbird's router like
-    /// every other request. The answers are the same, made by the same code; the lane spends
-    /// less CPU per call. Not a configuration key: `smta bench bridge` turns it off to measure
-    /// both side by side.
+    /// Whether calls of `/rpc/{function}` (`GET`, and `POST` whose body comes with its head)
+    /// are answered from the connection's channel pipeline (``RPCLane``, the default) or, when
+    /// false, through Hummingbird's router like every other request. The answers are the same,
+    /// made by the same code; the lane spends less CPU per call. Not a configuration key:
+    /// `smta bench bridge` turns it off to measure both side by side.
     public var answersReadsOnLane = true
 
     /// Creates settings; the defaults suit a bridge in front of one PostgreSQL.

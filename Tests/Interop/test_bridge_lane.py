@@ -13,7 +13,7 @@ a body over ``max_body_size``, which the router refuses). Lane
 calls are counted in ``/metrics`` and logged once each, under the id their answer carries. A lane
 call in flight at SIGTERM is answered before the bridge exits 0 — and one whose client went away
 still runs to its end before the pool closes — and ``request_timeout`` bounds a lane call as it
-bounds any other (504), a body still trickling in included.
+bounds any other (504); a body still trickling in goes to the router, which answers 504 too.
 
 Needs SMTA_INTEROP_BINARY and SMTA_INTEROP_DATABASE_URL (a database migrated with the core and
 Supabase migrations); see bridge_common.py.

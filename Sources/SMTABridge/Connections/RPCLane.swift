@@ -16,20 +16,20 @@ import NIOHTTPTypes
 ///
 /// What stays as it is:
 /// * **Order.** HTTP/1.1 answers go in the order of the requests. The lane takes a call only
-///   when Hummingbird has answered every request handed to it on this connection. Its task
-///   starts with the read that brought its head, as Hummingbird's responder does: a `POST`
-///   body that came whole in that read is handed to it in one buffer, the rest of a longer one
-///   streams into it as it arrives, under the call's time budget. Whatever arrives after the call — pipelined
-///   requests, the input's end, a decoding error — waits, in order, until its answer is
-///   written, then goes on as if it had just arrived. An answer given before the body has all
-///   arrived (a refused credential) lets the rest of the body go unread, as Hummingbird does.
+///   when Hummingbird has answered every request handed to it on this connection, and a `POST`
+///   only when its body comes whole in the read that brought its head (a small call in one
+///   packet, the common case): the body is handed to the call in one buffer. A longer one goes,
+///   head and body, to Hummingbird, whose body stream has backpressure and whose deadline
+///   covers a body still trickling in. Whatever arrives after the call — pipelined requests,
+///   the input's end, a decoding error — waits, in order, until its answer is written, then
+///   goes on as if it had just arrived.
 /// * **Backpressure.** A client that sends without reading cannot make answers pile up: once
 ///   ``waitingLimit`` parts wait, reading stops (`read()` is held); once an answer leaves the
 ///   channel unwritable, nothing more is taken or passed on until it is writable again — as
-///   Hummingbird's writer waits. A body is taken only with a `Content-Length` within
-///   `max_body_size`, so at most that much of it waits for the call to read it.
+///   Hummingbird's writer waits. A body is gathered only within one read, with a
+///   `Content-Length` within `max_body_size`.
 /// * **What Hummingbird decides.** A `GET` that declares a body, a `POST` without a
-///   `Content-Length` or with one over the limit (Hummingbird answers it 413), a call that asks
+///   `Content-Length` or with one over the limit (Hummingbird's to refuse), a call that asks
 ///   to close the connection or to continue (`Expect`), or that names a function outside
 ///   `[A-Za-z0-9_]` (whose path Hummingbird's router reads its own way) goes to Hummingbird; so
 ///   do every other method and path, and every request once the connection's output has
@@ -71,13 +71,11 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
     /// The request of the call the lane took, until its end has arrived.
     private enum Arriving {
         /// Its body, gathered while it comes within the read of its head: the call starts at
-        /// its end, with the body in one buffer (the common case: a small body in one packet).
-        case gathering(RPCCall, path: String, ByteBuffer)
-        /// The call has started and its body streams into it.
-        case streaming(AsyncThrowingStream<ByteBuffer, any Error>.Continuation)
-        /// The call has started; its request has no body, or the call has been answered and the
-        /// rest of its body is not read.
-        case unread
+        /// its end, with the body in one buffer. A body not whole by the end of that read goes,
+        /// with its head, to Hummingbird, whose body stream has backpressure.
+        case gathering(HTTPRequest, RPCCall, path: String, ByteBuffer)
+        /// The call has started; its request has no body.
+        case started
     }
 
     private let answerCall: Answer
@@ -129,7 +127,7 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        streamIfGathering(context: context)
+        handOnIfGathering(context: context)
         readEndOwed = false
         context.fireChannelReadComplete()
     }
@@ -138,7 +136,7 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
         if let event = event as? ChannelEvent {
             switch event {
             case .inputClosed:
-                cutCallShort(by: RequestBodyCut(), context: context)
+                cutCallShort(context: context)
                 if isBusy {
                     waiting.append(.inputClosed)
                 } else {
@@ -154,7 +152,7 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        cutCallShort(by: error, context: context)
+        cutCallShort(context: context)
         if isBusy {
             waiting.append(.error(error))
         } else {
@@ -182,77 +180,56 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
         let (call, path, hasBody) = found
         state = .answering
         if hasBody {
-            arriving = .gathering(call, path: path, ByteBuffer())
+            arriving = .gathering(head, call, path: path, ByteBuffer())
         } else {
-            arriving = .unread
+            arriving = .started
             answer(call, path: path, context: context)
         }
     }
 
-    /// Takes a part of the call's request: its body goes to the call, its end ends it (and
-    /// starts a call whose body was gathered).
+    /// Takes a part of the call's request: a body is gathered, the end starts a call whose body
+    /// was gathered.
     /// - Returns: whether the request has ended.
     private func continueCall(_ part: HTTPRequestPart, context: ChannelHandlerContext) -> Bool {
         switch (part, arriving) {
-        case (.body(var buffer), .gathering(let call, let path, var gathered)):
+        case (.body(var buffer), .gathering(let head, let call, let path, var gathered)):
             gathered.writeBuffer(&buffer)
-            arriving = .gathering(call, path: path, gathered)
+            arriving = .gathering(head, call, path: path, gathered)
             return false
-        case (.body(let buffer), .streaming(let continuation)):
-            continuation.yield(buffer)
-            return false
-        case (.body, _):
-            return false
-        case (.end, .gathering(var call, let path, let gathered)):
+        case (.end, .gathering(_, var call, let path, let gathered)):
             arriving = nil
             call.body = .buffered(gathered)
             answer(call, path: path, context: context)
             return true
-        case (.end, .streaming(let continuation)):
-            continuation.finish()
-            arriving = nil
-            return true
         case (.end, _):
             arriving = nil
             return true
-        case (.head, _):
-            // The decoder ends a request before the next begins: not reached.
-            preconditionFailure("a request's head before the end of the one before")
+        case (.body, _), (.head, _):
+            // The decoder never sends a body for a request without one, nor a head before the
+            // end of the request before: the connection is not HTTP any more.
+            arriving = nil
+            context.close(promise: nil)
+            return false
         }
     }
 
-    /// Starts a call whose body has not all come within its head's read: the rest streams in.
-    private func streamIfGathering(context: ChannelHandlerContext) {
-        guard case .gathering(let call, let path, let gathered) = arriving else { return }
-        let continuation = startStreaming(call, path: path, gathered: gathered, context: context)
-        arriving = .streaming(continuation)
-    }
-
-    /// Starts `call` with a body stream that begins with `gathered`; returns the stream's
-    /// continuation.
-    private func startStreaming(
-        _ call: RPCCall, path: String, gathered: ByteBuffer, context: ChannelHandlerContext
-    ) -> AsyncThrowingStream<ByteBuffer, any Error>.Continuation {
-        let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
+    /// Hands a call whose body has not all come within its head's read to Hummingbird: its head,
+    /// what came of its body, and, as they arrive, the rest.
+    private func handOnIfGathering(context: ChannelHandlerContext) {
+        guard case .gathering(let head, _, _, let gathered) = arriving else { return }
+        arriving = nil
+        state = .passing
+        passOn(.head(head), context: context)
         if gathered.readableBytes > 0 {
-            continuation.yield(gathered)
+            passOn(.body(gathered), context: context)
         }
-        var call = call
-        call.body = .streamed(RequestBody(asyncSequence: LaneRequestBody(stream: stream)))
-        answer(call, path: path, context: context)
-        return continuation
     }
 
-    /// Ends the body of a call whose request will not end: the call fails to read it.
-    private func cutCallShort(by error: any Error, context: ChannelHandlerContext) {
-        switch arriving {
-        case .gathering(let call, let path, let gathered):
-            startStreaming(call, path: path, gathered: gathered, context: context).finish(throwing: error)
-        case .streaming(let continuation):
-            continuation.finish(throwing: error)
-        case .unread, nil:
-            break
-        }
+    /// The input ended or failed before the call's request did: a body still gathered goes to
+    /// Hummingbird with its head (it answers a truncated request its own way); a call started
+    /// has nothing more to read.
+    private func cutCallShort(context: ChannelHandlerContext) {
+        handOnIfGathering(context: context)
         arriving = nil
     }
 
@@ -319,11 +296,6 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.body(body)), promise: nil)
         }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        // The rest of a body the call did not read is not read.
-        if case .streaming(let continuation) = arriving {
-            continuation.finish()
-            arriving = .unread
-        }
         if context.channel.isWritable || !context.channel.isActive {
             state = .passing
             resume(context: context)
@@ -343,10 +315,8 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
                 case .part(let part):
                     waiting.removeFirst()
                     _ = continueCall(part, context: context)
-                case .inputClosed:
-                    cutCallShort(by: RequestBodyCut(), context: context)
-                case .error(let error):
-                    cutCallShort(by: error, context: context)
+                case .inputClosed, .error:
+                    cutCallShort(context: context)
                 }
                 continue
             }
@@ -365,8 +335,8 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
                 context.fireErrorCaught(error)
             }
         }
-        // Outside a read: a body that has not all waited here streams in as it comes.
-        streamIfGathering(context: context)
+        // Outside a read: a body that has not all waited here goes to Hummingbird.
+        handOnIfGathering(context: context)
         endRead(context: context)
         if readHeld && !(isBusy && waiting.count >= Self.waitingLimit) {
             readHeld = false
@@ -405,35 +375,5 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
     private static func isNameByte(_ byte: UInt8) -> Bool {
         (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
             || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_")
-    }
-}
-
-/// The request's body ended before its `Content-Length`: the input closed, or the decoder
-/// failed.
-struct RequestBodyCut: Error {}
-
-/// A lane call's body as it arrives, for `RequestBody`: its iteration ends with
-/// `CancellationError` when the call's task is cancelled (its time budget spent), as
-/// Hummingbird's own body does, so that a body still trickling in at the deadline is answered
-/// as a timeout.
-struct LaneRequestBody: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-
-    let stream: AsyncThrowingStream<ByteBuffer, any Error>
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var base: AsyncThrowingStream<ByteBuffer, any Error>.AsyncIterator
-
-        mutating func next() async throws -> ByteBuffer? {
-            let next = try await base.next()
-            if next == nil && Task.isCancelled {
-                throw CancellationError()
-            }
-            return next
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: stream.makeAsyncIterator())
     }
 }
