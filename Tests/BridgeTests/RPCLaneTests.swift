@@ -361,11 +361,46 @@ struct RPCLaneTests {
         _ = try await channel.finish(acceptAlreadyClosed: true)
     }
 
-    @Test("a POST whose body is not whole by the end of its head's read goes to Hummingbird: head, what came, the rest")
+    @Test("a POST whose body follows its head in another read, within the window, is the lane's too")
+    func bodyInALaterRead() async throws {
+        let answers = HeldAnswers()
+        let (channel, _) = try await Self.channel(answers)
+        try await channel.writeInbound(Self.request(.post, "/rpc/write", [.contentLength: "8"]))
+        await channel.testingEventLoop.advanceTime(by: RPCLane.gatheringWindow - .milliseconds(1))
+        try await channel.writeInbound(HTTPRequestPart.body(ByteBuffer(string: "{\"a\":12}")))
+        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        try await answers.letOneGo()
+        _ = try await Self.written(channel)
+        #expect(Self.body(try await Self.written(channel)) == "write:{\"a\":12}")
+        #expect(try await Self.handedOn(channel).isEmpty)
+        _ = try await channel.finish(acceptAlreadyClosed: true)
+    }
+
+    @Test("a POST body larger than the gathering limit goes to Hummingbird at once")
+    func bodyOverTheGatheringLimit() async throws {
+        let channel = NIOAsyncTestingChannel()
+        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080))
+        let answers = HeldAnswers()
+        try await channel.pipeline.addHandler(
+            RPCLane(answer: { await answers.answer($0, path: $1) }, calls: LaneCalls(), maxBodySize: 1 << 20))
+        let size = RPCLane.gatheringLimit + 1
+        try await Self.sendInOneRead(channel, [
+            Self.request(.post, "/rpc/write", [.contentLength: "\(size)"]), .body(ByteBuffer(repeating: 0x20, count: size)),
+        ])
+        #expect(try await Self.handedOn(channel).count == 2)
+        try await channel.writeInbound(HTTPRequestPart.end(nil))
+        #expect(try await Self.handedOn(channel).count == 1)
+        #expect(answers.calls.isEmpty)
+        _ = try await channel.finish(acceptAlreadyClosed: true)
+    }
+
+    @Test("a POST whose body has not all come within the window goes to Hummingbird: head, what came, the rest")
     func longBody() async throws {
         let answers = HeldAnswers()
         let (channel, _) = try await Self.channel(answers)
         try await Self.sendInOneRead(channel, [Self.request(.post, "/rpc/write", [.contentLength: "8"]), .body(ByteBuffer(string: "{\"a\":"))])
+        #expect(try await Self.handedOn(channel).isEmpty, "handed on before the window ended")
+        await channel.testingEventLoop.advanceTime(by: RPCLane.gatheringWindow)
         try await channel.writeInbound(HTTPRequestPart.body(ByteBuffer(string: "12}")))
         try await channel.writeInbound(HTTPRequestPart.end(nil))
         let parts = try await Self.handedOn(channel)
@@ -390,7 +425,7 @@ struct RPCLaneTests {
         _ = try await channel.finish(acceptAlreadyClosed: true)
     }
 
-    @Test("a POST cut short by the input's end within its head's read goes to Hummingbird, then the input's end")
+    @Test("a POST cut short by the input's end goes to Hummingbird, then the input's end")
     func cutBody() async throws {
         let answers = HeldAnswers()
         let (channel, _) = try await Self.channel(answers)

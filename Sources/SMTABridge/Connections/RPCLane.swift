@@ -17,17 +17,18 @@ import NIOHTTPTypes
 /// What stays as it is:
 /// * **Order.** HTTP/1.1 answers go in the order of the requests. The lane takes a call only
 ///   when Hummingbird has answered every request handed to it on this connection, and a `POST`
-///   only when its body comes whole in the read that brought its head (a small call in one
-///   packet, the common case): the body is handed to the call in one buffer. A longer one goes,
-///   head and body, to Hummingbird, whose body stream has backpressure and whose deadline
-///   covers a body still trickling in. Whatever arrives after the call — pipelined requests,
+///   only when its body follows its head within ``gatheringWindow`` and is at most
+///   ``gatheringLimit`` bytes (a call's body, which clients send with its head or right after
+///   it): the body is handed to the call in one buffer. Any other goes, head and body, to
+///   Hummingbird, whose body stream has backpressure and whose deadline covers a body still
+///   trickling in. Whatever arrives after the call — pipelined requests,
 ///   the input's end, a decoding error — waits, in order, until its answer is written, then
 ///   goes on as if it had just arrived.
 /// * **Backpressure.** A client that sends without reading cannot make answers pile up: once
 ///   ``waitingLimit`` parts wait, reading stops (`read()` is held); once an answer leaves the
 ///   channel unwritable, nothing more is taken or passed on until it is writable again — as
-///   Hummingbird's writer waits. A body is gathered only within one read, with a
-///   `Content-Length` within `max_body_size`.
+///   Hummingbird's writer waits. A body is gathered into one buffer of at most
+///   ``gatheringLimit`` bytes, copied out of the reads.
 /// * **What Hummingbird decides.** A `GET` that declares a body, a `POST` without a
 ///   `Content-Length` or with one over the limit (Hummingbird's to refuse), a call that asks
 ///   to close the connection or to continue (`Expect`), or that names a function outside
@@ -51,6 +52,11 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
     /// How many inbound parts may wait behind an answer before reading stops (as many as
     /// Hummingbird's async channel buffers).
     static let waitingLimit = 16
+    /// How long a `POST` body may take to follow its head (clients often send the two in
+    /// separate writes) before the request goes to Hummingbird.
+    static let gatheringWindow = TimeAmount.milliseconds(250)
+    /// The most of a `POST` body gathered before the request goes to Hummingbird.
+    static let gatheringLimit = 64 << 10
 
     private enum State {
         /// Between calls, or passing on requests that Hummingbird answers.
@@ -70,9 +76,10 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The request of the call the lane took, until its end has arrived.
     private enum Arriving {
-        /// Its body, gathered while it comes within the read of its head: the call starts at
-        /// its end, with the body in one buffer. A body not whole by the end of that read goes,
-        /// with its head, to Hummingbird, whose body stream has backpressure.
+        /// Its body, gathered as it comes, for at most ``gatheringWindow`` and
+        /// ``gatheringLimit`` bytes: the call starts at its end, with the body in one buffer. A
+        /// body not whole by then goes, with its head, to Hummingbird, whose body stream has
+        /// backpressure and whose deadline covers a body that trickles in.
         case gathering(HTTPRequest, RPCCall, path: String, ByteBuffer)
         /// The call has started; its request has no body.
         case started
@@ -93,6 +100,8 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
     private var readHeld = false
     /// The connection's output has closed (Hummingbird answered `Connection: close`).
     private var outputClosed = false
+    /// When a body being gathered goes to Hummingbird if it has not all come.
+    private var gatheringDeadline: Scheduled<Void>?
 
     /// Creates the handler of one connection, whose calls `answer` answers
     /// (``RPCLaneResponder/answer(_:path:)`` in the bridge) in tasks of `calls`; a `POST` body
@@ -108,6 +117,11 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
         case .passing: false
         case .answering, .blocked: true
         }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        gatheringDeadline?.cancel()
+        gatheringDeadline = nil
     }
 
     // MARK: Inbound
@@ -127,7 +141,7 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        handOnIfGathering(context: context)
+        awaitRestOfBody(context: context)
         readEndOwed = false
         context.fireChannelReadComplete()
     }
@@ -195,9 +209,14 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
         case (.body(var buffer), .gathering(let head, let call, let path, var gathered)):
             gathered.writeBuffer(&buffer)
             arriving = .gathering(head, call, path: path, gathered)
+            if gathered.readableBytes >= Self.gatheringLimit {
+                handOnIfGathering(context: context)
+            }
             return false
         case (.end, .gathering(_, var call, let path, let gathered)):
             arriving = nil
+            gatheringDeadline?.cancel()
+            gatheringDeadline = nil
             call.body = .buffered(gathered)
             answer(call, path: path, context: context)
             return true
@@ -213,10 +232,23 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Hands a call whose body has not all come within its head's read to Hummingbird: its head,
-    /// what came of its body, and, as they arrive, the rest.
+    /// Waits, for what is left of ``gatheringWindow``, for the rest of a body being gathered;
+    /// then hands the request to Hummingbird.
+    private func awaitRestOfBody(context: ChannelHandlerContext) {
+        guard case .gathering = arriving, gatheringDeadline == nil else { return }
+        gatheringDeadline = context.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: Self.gatheringWindow) {
+            self.gatheringDeadline = nil
+            self.handOnIfGathering(context: context)
+            self.endRead(context: context)
+        }
+    }
+
+    /// Hands a call whose body has not all come in time to Hummingbird: its head, what came of
+    /// its body, and, as they arrive, the rest.
     private func handOnIfGathering(context: ChannelHandlerContext) {
         guard case .gathering(let head, _, _, let gathered) = arriving else { return }
+        gatheringDeadline?.cancel()
+        gatheringDeadline = nil
         arriving = nil
         state = .passing
         passOn(.head(head), context: context)
@@ -335,8 +367,8 @@ final class RPCLane: ChannelDuplexHandler, RemovableChannelHandler {
                 context.fireErrorCaught(error)
             }
         }
-        // Outside a read: a body that has not all waited here goes to Hummingbird.
-        handOnIfGathering(context: context)
+        // A body that has not all waited here: the rest has its window to come.
+        awaitRestOfBody(context: context)
         endRead(context: context)
         if readHeld && !(isBusy && waiting.count >= Self.waitingLimit) {
             readHeld = false
