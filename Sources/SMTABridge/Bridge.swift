@@ -131,7 +131,7 @@ public struct Bridge: Sendable {
             rateLimiter: SCIMRateLimiter(perSecond: settings.scimRateLimit, burst: settings.scimRateLimit * 5)
         ).add(to: router, timeout: settings.requestTimeout)
 
-        let lane = settings.answersReadsOnLane
+        let lane = settings.answersCallsOnLane
             ? RPCLaneResponder(
                 rpc: rpc, inFlight: inFlight, timeout: settings.requestTimeout, cors: cors, log: requestLog, logger: logger,
                 serverName: Self.serverName)

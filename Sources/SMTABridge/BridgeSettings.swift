@@ -70,7 +70,7 @@ public struct BridgeSettings: Sendable {
     /// false, through Hummingbird's router like every other request. The answers are the same,
     /// made by the same code; the lane spends less CPU per call. Not a configuration key:
     /// `smta bench bridge` turns it off to measure both side by side.
-    public var answersReadsOnLane = true
+    public var answersCallsOnLane = true
 
     /// Creates settings; the defaults suit a bridge in front of one PostgreSQL.
     public init(

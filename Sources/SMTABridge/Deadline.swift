@@ -18,9 +18,8 @@ enum Deadline {
     /// through Dispatch's timer thread, and a task group costs a heap allocation.
     static func run<T: Sendable>(within duration: Duration, _ work: @escaping @Sendable () async -> T) async -> T {
         let alarm = CancellationAlarm()
-        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
         let loop = MultiThreadedEventLoopGroup.currentEventLoop ?? MultiThreadedEventLoopGroup.singleton.any()
-        let timer = loop.scheduleTask(in: .nanoseconds(nanoseconds)) { alarm.ring() }
+        let timer = loop.scheduleTask(in: TimeAmount(duration)) { alarm.ring() }
         async let outcome = alarm.watching(work)
         let value = await outcome
         timer.cancel()

@@ -29,8 +29,7 @@ struct ServerTiming: Sendable {
 
     /// One `name;dur=milliseconds` entry.
     static func entry(_ name: String, _ duration: Duration) -> String {
-        let milliseconds = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-        return "\(name);dur=\((milliseconds * 1000).rounded() / 1000)"
+        "\(name);dur=\(RequestLog.milliseconds(duration))"
     }
 }
 

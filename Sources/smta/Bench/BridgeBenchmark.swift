@@ -31,7 +31,7 @@ import SMTASupabase
 ///   — the bridge less its own work on the router's path; and the same on the lane's path
 ///   (``NIOGateFloor``: a SwiftNIO channel handler, a task per request, `Gate`);
 /// - **the bridge without its lane**: a second bridge whose calls all go through Hummingbird's
-///   router (`answersReadsOnLane` off), the lane's before, measured in the same rounds;
+///   router (`answersCallsOnLane` off), the lane's before, measured in the same rounds;
 /// - **pgbench** (libpq) sending (a) that statement and (b) the four-statement transaction a
 ///   client would write by hand (BEGIN; the role and claim settings; the call; COMMIT).
 ///
@@ -172,7 +172,7 @@ struct BridgeBenchmark: AsyncParsableCommand {
         // The same bridge with every call through Hummingbird's router: the lane's before.
         let routedPort = try LocalCluster.freePort()
         var routedSettings = BridgeSettings(port: routedPort, poolSize: clients)
-        routedSettings.answersReadsOnLane = false
+        routedSettings.answersCallsOnLane = false
         let routedBridge = Bridge(
             adapter: try SupabaseAdapter(settings: SupabaseSettings(jwtSecret: secret)), database: url, settings: routedSettings,
             logger: logger)
